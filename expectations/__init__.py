@@ -1,0 +1,1 @@
+"""Quality gates: Great Expectations suites run before anything leaves the engine."""

@@ -1,0 +1,157 @@
+"""The daily run: inbox → intake → (later stages) → one atomic commit of the store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.intake import InboxRead, check_batch, ledger_rows, merge_batch, read_inbox, scan_inbox
+from radar.contract.schemas import (
+    FINDINGS,
+    INTAKE_ERASURES,
+    INTAKE_PERSONS,
+    INTAKE_SIGNALS,
+    QUARANTINE,
+    TableSchema,
+)
+from radar.errors import ConfigError
+from radar.intake.delivery import BatchIntake
+from radar.intake.ledger import DELIVERIES, upsert
+from radar.intake.merge import IntakeTables, MergeStats
+from radar.settings import RadarSettings
+from radar.store import DataStore, Snapshot
+from radar.store.atomic import write_csv, write_text
+from radar.store.lock import store_lock
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run did; holds counts and delivery names only, never row values."""
+
+    snapshot: str
+    deliveries_accepted: int
+    deliveries_rejected: int
+    deliveries_unchanged: int
+    rows_received: int
+    signals_accepted: int
+    persons_accepted: int
+    rows_quarantined: int
+    findings: int
+    signals_erased: int
+    store_signals: int
+    store_persons: int
+    linked: int | None
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    report: str = ""
+
+
+def _intake_tables(snapshot: Snapshot) -> IntakeTables:
+    return IntakeTables(
+        signals=snapshot.read(INTAKE_SIGNALS),
+        persons=snapshot.read(INTAKE_PERSONS),
+        erasures=snapshot.read(INTAKE_ERASURES),
+        quarantine=snapshot.read(QUARANTINE),
+        findings=snapshot.read(FINDINGS),
+    )
+
+
+@task(cache_policy=NO_CACHE)
+def commit_store(
+    store: DataStore, tables: IntakeTables, ledger: pl.DataFrame, meta: dict[str, object]
+) -> Snapshot:
+    """Commit the next snapshot atomically."""
+    written: dict[TableSchema, pl.DataFrame | None] = {
+        INTAKE_SIGNALS: tables.signals,
+        INTAKE_PERSONS: tables.persons,
+        INTAKE_ERASURES: tables.erasures,
+        QUARANTINE: tables.quarantine,
+        FINDINGS: tables.findings,
+        DELIVERIES: ledger,
+    }
+    return store.commit(written, meta=meta)
+
+
+def _summary(
+    snapshot: Snapshot,
+    read: InboxRead,
+    batch: BatchIntake,
+    stats: MergeStats | None,
+    tables: IntakeTables,
+) -> RunSummary:
+    warnings = [f"{raw.delivery_id}: {w}" for raw in batch.accepted for w in raw.warnings]
+    warnings += [
+        f"{name}: changed after it was taken in; deliver corrections as a new delivery"
+        for name in read.changed_after_accept
+    ]
+    return RunSummary(
+        snapshot=snapshot.name,
+        deliveries_accepted=len(batch.accepted),
+        deliveries_rejected=len(batch.rejections),
+        deliveries_unchanged=len(read.unchanged),
+        rows_received=sum(sum(raw.received.values()) for raw in batch.accepted),
+        signals_accepted=batch.signals.height,
+        persons_accepted=batch.persons.height,
+        rows_quarantined=batch.quarantine.select(
+            pl.struct("delivery_id", "file", "line").n_unique()
+        ).item(),
+        findings=batch.findings.height,
+        signals_erased=stats.erased_signals if stats else 0,
+        store_signals=tables.signals.height,
+        store_persons=tables.persons.height,
+        linked=None,
+        rejected=[
+            {"delivery": r.delivery_id, "reason": r.reason, "message": r.message}
+            for r in batch.rejections
+        ],
+        warnings=warnings,
+    )
+
+
+def _write_reports(store: DataStore, summary: RunSummary, tables: IntakeTables) -> Path:
+    """The run summary (JSON) and the quarantine list (CSV: where and why, never values)."""
+    folder = store.reports / "runs" / summary.snapshot
+    write_csv(folder / "quarantine.csv", tables.quarantine)
+    report = folder / "summary.json"
+    write_text(report, json.dumps(asdict(summary), indent=2) + "\n")
+    return report
+
+
+@flow(name="radar-run", log_prints=False)
+def radar_run(inbox: str, data: str) -> RunSummary:
+    """Process every delivery in ``inbox`` not yet processed into the data store ``data``."""
+    settings = RadarSettings()
+    if not settings.keys.configured():
+        raise ConfigError(
+            "no pseudonymisation key is configured: set RADAR_KEYS__MASTER_KEY_FILE "
+            "(or RADAR_KEYS__MASTER_KEY); `radar keys new FILE` makes one"
+        )
+    inbox_path = Path(inbox)
+    if not inbox_path.is_dir():
+        raise ConfigError(f"inbox {inbox} is not a directory")
+    store = DataStore(Path(data))
+    with store_lock(store.path, timeout_seconds=settings.store.lock_timeout_seconds):
+        store.initialise()
+        store.remove_leftovers()
+        snapshot = store.current()
+        ledger = snapshot.read(DELIVERIES)
+        current = _intake_tables(snapshot)
+        entries = scan_inbox(inbox_path, ledger)
+        read = read_inbox(entries)
+        batch = check_batch(read, settings.intake)
+        stats: MergeStats | None = None
+        tables = current
+        if batch.accepted or batch.rejections:
+            tables, stats = merge_batch(current, batch)
+            new_ledger = upsert(ledger, ledger_rows(batch))
+            snapshot = commit_store(store, tables, new_ledger, {"engine": "radar"})
+        summary = _summary(snapshot, read, batch, stats, tables)
+        if stats is None:  # nothing new: the store and its last report stay as they are
+            return summary
+        report = _write_reports(store, summary, tables)
+        return RunSummary(**{**asdict(summary), "report": str(report)})

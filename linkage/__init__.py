@@ -1,0 +1,1 @@
+"""Link stage: persons, then families, then recurrence, on pseudonymised data only."""

@@ -1,0 +1,60 @@
+"""Benchmarks that print figures (``radar bench ...``); speed is checked here, not by timed tests."""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from radar.intake.delivery import intake_batch, read_delivery_files
+from radar.intake.merge import IntakeTables, merge_intakes
+from radar.settings import IntakeSettings
+
+
+def machine() -> str:
+    """The machine's size, to print beside every figure."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def bench_intake(console: Console, *, scale: float, years: int, seed: int = 11) -> dict[str, float]:
+    """Generate deliveries, then time intake on them: person rows per second of each."""
+    from radar.synth import SynthConfig, generate
+
+    with tempfile.TemporaryDirectory(prefix="radar-bench-") as tmp:
+        synth = generate(
+            SynthConfig(seed=seed, start_year=2023, years=years, scale=scale), Path(tmp)
+        )
+        directories = sorted(p for p in synth.inbox.iterdir() if p.is_dir())
+        settings = IntakeSettings()
+        started = time.perf_counter()
+        raws = [read_delivery_files(path) for path in directories]
+        read_seconds = time.perf_counter() - started
+        batch = intake_batch(raws, settings)
+        check_seconds = time.perf_counter() - started - read_seconds
+        merge_intakes(IntakeTables.empty(), batch)
+        intake_seconds = time.perf_counter() - started
+    person_rows = sum(raw.received.get("persons.csv", 0) for raw in raws)
+    figures = {
+        "signals": float(synth.signals),
+        "person_rows": float(person_rows),
+        "deliveries": float(len(directories)),
+        "generator_seconds": synth.seconds,
+        "generator_person_rows_per_s": synth.person_rows / synth.seconds,
+        "intake_read_seconds": read_seconds,
+        "intake_check_seconds": check_seconds,
+        "intake_seconds": intake_seconds,
+        "intake_person_rows_per_s": person_rows / intake_seconds,
+    }
+    table = Table(title=f"radar bench intake (scale {scale}, {years} year(s)) on {machine()}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        table.add_row(name, f"{value:,.2f}" if value % 1 else f"{value:,.0f}")
+    console.print(table)
+    return figures

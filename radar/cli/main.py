@@ -1,0 +1,156 @@
+"""The ``radar`` command: a convenience over the Prefect flows (the same functions deployments run).
+
+Settings are built once here (``RadarSettings``, env prefix ``RADAR_``). Flows read the same
+environment, so what the CLI sets for a flow it sets in the environment, never as a flow
+parameter (parameters are stored by the Prefect server; secrets must not be).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from radar.cli.render import progress_reporter, show_rejections, show_run_summary
+from radar.errors import RadarError
+
+app = typer.Typer(
+    name="radar",
+    help="Radar: privacy-preserving signal linking and data quality for Veilig Thuis.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+DEMO_MARKER = ".radar-demo"
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+
+
+def _fail(error: RadarError) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {error}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    inbox: Annotated[Path, typer.Option(help="directory of deliveries (one subdirectory each)")],
+    data: Annotated[Path, typer.Option(help="the data store directory")],
+    verbose: Annotated[bool, typer.Option(help="show Prefect's logs")] = False,
+) -> None:
+    """Process every delivery in INBOX not yet processed into the data store DATA."""
+    _quiet_prefect(verbose)
+    from flows.run import radar_run
+
+    try:
+        with progress_reporter(console):
+            summary = radar_run(inbox=str(inbox), data=str(data))
+    except RadarError as error:
+        raise _fail(error) from error
+    show_run_summary(console, summary)
+    show_rejections(console, summary)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="output directory (inbox/ and truth/)")],
+    seed: int = 7,
+    start_year: int = 2016,
+    years: int = 10,
+    scale: Annotated[float, typer.Option(help="1.0 = national volumes")] = 1.0,
+    notes: Annotated[bool, typer.Option(help="write free-text notes")] = True,
+) -> None:
+    """Write synthetic national deliveries and their ground truth."""
+    from radar.synth import SynthConfig, generate
+
+    summary = generate(
+        SynthConfig(seed=seed, start_year=start_year, years=years, scale=scale, notes=notes), out
+    )
+    console.print(
+        f"{summary.signals:,} signals, {summary.person_rows:,} person rows in "
+        f"{summary.deliveries:,} deliveries, {summary.seconds:.1f} s\n"
+        f"inbox: {summary.inbox}\ntruth: {summary.truth}"
+    )
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="where the demo writes")] = Path(
+        "radar-demo"
+    ),
+    seed: int = 7,
+    years: int = 2,
+    scale: Annotated[float, typer.Option(help="share of national volumes")] = 0.02,
+    verbose: bool = False,
+) -> None:
+    """Make a synthetic national data set and run the whole pipeline on it."""
+    from radar.settings import RadarSettings
+    from radar.synth import SynthConfig, generate
+
+    _quiet_prefect(verbose)
+    if directory.exists():
+        if not (directory / DEMO_MARKER).exists():
+            raise _fail(RadarError(f"{directory} exists and is not a demo directory"))
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    (directory / DEMO_MARKER).write_text("made by radar demo; safe to delete\n")
+    settings = RadarSettings()
+    if not settings.keys.configured():
+        key_file = directory / "demo-master.key"
+        _write_demo_key(key_file)
+        os.environ["RADAR_KEYS__MASTER_KEY_FILE"] = str(key_file)
+        console.print(
+            f"[yellow]No key configured: made a local demo key at {key_file} "
+            "(for synthetic data only).[/]"
+        )
+    console.print(f"Generating synthetic deliveries ({years} years, scale {scale}) ...")
+    synthetic = generate(
+        SynthConfig(seed=seed, start_year=2023, years=years, scale=scale), directory / "synth"
+    )
+    console.print(
+        f"  {synthetic.signals:,} signals, {synthetic.person_rows:,} person rows, "
+        f"{synthetic.deliveries:,} deliveries ({synthetic.seconds:.1f} s)"
+    )
+    from flows.run import radar_run
+
+    data = directory / "data"
+    try:
+        with progress_reporter(console):
+            summary = radar_run(inbox=str(synthetic.inbox), data=str(data))
+    except RadarError as error:
+        raise _fail(error) from error
+    show_run_summary(console, summary)
+    console.print(
+        f"\nData store:     {data}\nRun report:     {summary.report}\n"
+        f"Ground truth:   {synthetic.truth}"
+    )
+
+
+def _write_demo_key(path: Path) -> None:
+    import secrets
+
+    path.write_text(secrets.token_hex(32) + "\n")
+    path.chmod(0o600)
+
+
+@bench_app.command("intake")
+def bench_intake(
+    scale: Annotated[float, typer.Option(help="share of national volumes")] = 0.25,
+    years: int = 1,
+) -> None:
+    """Person rows per second of the generator and of intake."""
+    from radar.bench import bench_intake as measure
+
+    measure(console, scale=scale, years=years)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()

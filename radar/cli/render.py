@@ -1,0 +1,73 @@
+"""How the CLI shows progress and summaries (Rich)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
+from rich.table import Table
+
+from radar import progress
+
+if TYPE_CHECKING:
+    from flows.run import RunSummary
+
+
+@contextlib.contextmanager
+def progress_reporter(console: Console) -> Iterator[None]:
+    """Show a bar per long step while the block runs."""
+    bars = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bars.add_task(step, total=total)
+        bars.update(tasks[step], completed=done, total=total)
+
+    with bars, progress.reporting(report):
+        yield
+
+
+def show_run_summary(console: Console, summary: RunSummary) -> None:
+    table = Table(title=f"Radar run → snapshot {summary.snapshot}", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    rows = [
+        ("deliveries accepted", summary.deliveries_accepted),
+        ("deliveries rejected", summary.deliveries_rejected),
+        ("deliveries already processed", summary.deliveries_unchanged),
+        ("rows received", summary.rows_received),
+        ("signals accepted", summary.signals_accepted),
+        ("person rows accepted", summary.persons_accepted),
+        ("rows quarantined", summary.rows_quarantined),
+        ("quality findings", summary.findings),
+        ("signals erased", summary.signals_erased),
+        ("signals in store", summary.store_signals),
+        ("person rows in store", summary.store_persons),
+    ]
+    for what, count in rows:
+        table.add_row(what, f"{count:,}")
+    table.add_row("linked", "-" if summary.linked is None else f"{summary.linked:,}")
+    console.print(table)
+    for warning in summary.warnings[:10]:
+        console.print(f"[yellow]warning:[/] {warning}")
+    if len(summary.warnings) > 10:
+        console.print(
+            f"[yellow]... and {len(summary.warnings) - 10} more warnings (see the run report)[/]"
+        )
+
+
+def show_rejections(console: Console, summary: RunSummary) -> None:
+    for rejection in summary.rejected:
+        console.print(f"[red]rejected:[/] {rejection['message']}")

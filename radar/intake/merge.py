@@ -1,0 +1,136 @@
+"""Merge a batch of delivery intakes into the store's current tables (pure: frames in, out).
+
+Rules (INPUT.md): a re-delivered signal (same ``region_code`` + ``signal_id``) replaces the
+earlier version with all its persons. Which version wins depends only on delivery names (the
+later name wins), never on the order of processing, so an incremental run and a rebuild from
+scratch give the same tables. An erasure destroys the signal and its persons everywhere and is
+final: a version of an erased signal delivered at any time is not taken in (quarantined as
+``signal_erased``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from radar.contract import vocabulary as v
+from radar.contract.schemas import (
+    FINDINGS,
+    INTAKE_ERASURES,
+    INTAKE_PERSONS,
+    INTAKE_SIGNALS,
+    QUARANTINE,
+    conform,
+)
+from radar.intake.delivery import BatchIntake
+
+_KEY = list(v.SIGNAL_KEY)
+_ORDER = ["delivery_id", "file", "line", "column", "reason"]
+
+
+@dataclass(frozen=True)
+class IntakeTables:
+    """The intake stage's part of the store."""
+
+    signals: pl.DataFrame
+    persons: pl.DataFrame
+    erasures: pl.DataFrame
+    quarantine: pl.DataFrame
+    findings: pl.DataFrame
+
+    @classmethod
+    def empty(cls) -> IntakeTables:
+        return cls(
+            INTAKE_SIGNALS.empty(),
+            INTAKE_PERSONS.empty(),
+            INTAKE_ERASURES.empty(),
+            QUARANTINE.empty(),
+            FINDINGS.empty(),
+        )
+
+
+@dataclass(frozen=True)
+class MergeStats:
+    """What a merge changed, per delivery where it matters."""
+
+    erased_signals: int
+    erased_persons: int
+    superseded: dict[str, int]  # delivery → its signal versions older than the stored ones
+    refused_erased: dict[str, int]  # delivery → rows refused because their signal was erased
+
+
+def _erased_rows(frame: pl.DataFrame, tombstones: pl.DataFrame, file: str) -> pl.DataFrame:
+    hit = frame.join(tombstones.select(_KEY), on=_KEY, how="semi")
+    return hit.select(
+        pl.col("delivery_id"),
+        pl.lit(file).alias("file"),
+        pl.col("source_line").alias("line"),
+        pl.col("region_code"),
+        pl.col("signal_id"),
+        (
+            pl.col("person_seq") if "person_seq" in frame.columns else pl.lit(None, dtype=pl.Int32)
+        ).alias("person_seq"),
+        pl.lit("signal_id").alias("column"),
+        pl.lit("signal_erased").alias("reason"),
+    )
+
+
+def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTables, MergeStats]:
+    """The intake tables after taking in the accepted deliveries of ``batch``."""
+    new_signals, new_persons = batch.signals, batch.persons
+    tombstones = (
+        pl.concat([current.erasures, batch.erasures])
+        .sort("delivery_id")
+        .unique(subset=_KEY, keep="first", maintain_order=True)
+    )
+    # New rows whose signal is erased are refused, with a quarantine record each.
+    refused = pl.concat(
+        [
+            _erased_rows(new_signals, tombstones, v.SIGNALS_FILE),
+            _erased_rows(new_persons, tombstones, v.PERSONS_FILE),
+        ]
+    )
+    stored_before = current.signals.join(tombstones.select(_KEY), on=_KEY, how="semi")
+    persons_before = current.persons.join(tombstones.select(_KEY), on=_KEY, how="semi")
+
+    candidates = pl.concat([current.signals, new_signals]).join(
+        tombstones.select(_KEY), on=_KEY, how="anti"
+    )
+    signals = candidates.sort([*_KEY, "delivery_id"]).unique(
+        subset=_KEY, keep="last", maintain_order=True
+    )
+    versions = signals.select([*_KEY, "delivery_id"])
+    persons = (
+        pl.concat([current.persons, new_persons])
+        .join(versions, on=[*_KEY, "delivery_id"], how="semi")
+        .sort([*_KEY, "person_seq"])
+    )
+    superseded_rows = new_signals.join(versions, on=[*_KEY, "delivery_id"], how="anti").join(
+        tombstones.select(_KEY), on=_KEY, how="anti"
+    )
+    findings = pl.concat([current.findings, batch.findings]).join(
+        tombstones.select(_KEY), on=_KEY, how="anti", nulls_equal=False
+    )
+    quarantine = pl.concat([current.quarantine, batch.quarantine, conform(refused, QUARANTINE)])
+    stats = MergeStats(
+        erased_signals=stored_before.height,
+        erased_persons=persons_before.height,
+        superseded=_count_by_delivery(superseded_rows),
+        refused_erased=_count_by_delivery(refused),
+    )
+    tables = IntakeTables(
+        signals=conform(signals, INTAKE_SIGNALS),
+        persons=conform(persons, INTAKE_PERSONS),
+        erasures=conform(tombstones.sort([*_KEY]), INTAKE_ERASURES),
+        quarantine=conform(quarantine.sort(_ORDER, nulls_last=True), QUARANTINE),
+        findings=conform(findings.sort(_ORDER, nulls_last=True), FINDINGS),
+    )
+    return tables, stats
+
+
+def _count_by_delivery(frame: pl.DataFrame) -> dict[str, int]:
+    if frame.is_empty():
+        return {}
+    counts = frame.group_by("delivery_id").len()
+    return dict(zip(counts["delivery_id"].to_list(), counts["len"].to_list(), strict=True))

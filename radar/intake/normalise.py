@@ -1,0 +1,274 @@
+"""Normalisation of delivered values as polars expressions (vectorised, no per-row Python).
+
+Every function takes an expression of raw strings and returns an expression of normalised
+values; a value that cannot be normalised becomes null (the validator records a finding for
+it by comparing raw and normalised). Normalisation is idempotent and, for names and places,
+insensitive to case, spacing and diacritics.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+#: Letters that Unicode NFKD does not decompose into ASCII.
+_UNDECOMPOSED: Final = {"ø": "o", "ß": "ss", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ı": "i"}
+
+#: Tussenvoegsels (BRP table 36, the ones in common use), longest first so that
+#: 'van der' wins over 'van'. Folded form: apostrophes removed, so "'t" is 't'.
+PREFIXES: Final = (
+    "van de la",
+    "van der",
+    "van den",
+    "van het",
+    "van ter",
+    "van t",
+    "in het",
+    "in t",
+    "op de",
+    "op den",
+    "op het",
+    "op t",
+    "uit den",
+    "uit de",
+    "uit het",
+    "uit t",
+    "aan de",
+    "aan den",
+    "aan het",
+    "bij de",
+    "onder de",
+    "over de",
+    "voor de",
+    "voor den",
+    "de la",
+    "de le",
+    "von der",
+    "von dem",
+    "van",
+    "de",
+    "den",
+    "der",
+    "het",
+    "t",
+    "ter",
+    "ten",
+    "te",
+    "in",
+    "op",
+    "la",
+    "le",
+    "du",
+    "da",
+    "del",
+    "della",
+    "di",
+    "dos",
+    "von",
+    "zu",
+    "l",
+    "d",
+    "s",
+)
+_PREFIX_PATTERN: Final = "^(" + "|".join(PREFIXES) + r") (.+)$"
+
+_SEX_WORDS: Final = {"m": "M", "man": "M", "v": "V", "vrouw": "V", "o": "O", "onbekend": "O"}
+
+
+def blank_to_null(expr: pl.Expr) -> pl.Expr:
+    """Strip surrounding white space; an empty result is null."""
+    stripped = expr.str.strip_chars()
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped).otherwise(None)
+
+
+def fold(expr: pl.Expr, *, keep: str = "-") -> pl.Expr:
+    """Lowercase ASCII: diacritics removed, apostrophes dropped, other punctuation a space.
+
+    ``keep`` lists punctuation kept as is (a hyphen by default: double surnames).
+    """
+    text = (
+        expr.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_many(_UNDECOMPOSED)
+        .str.replace_all(r"['’`´]", "")
+        .str.replace_all(rf"[^a-z0-9{keep}]+", " ")
+        .str.replace_all(r"\s*-\s*", "-")
+    )
+    return blank_to_null(text.str.strip_chars(" -"))
+
+
+def category(expr: pl.Expr, allowed: tuple[str, ...]) -> pl.Expr:
+    """A category value in any case, with spaces or hyphens for underscores; null if unknown."""
+    value = fold(expr, keep="_").str.replace_all(r"[ _]+", "_")
+    return pl.when(value.is_in(allowed)).then(value).otherwise(None)
+
+
+def category_list(expr: pl.Expr, allowed: tuple[str, ...]) -> pl.Expr:
+    """A ``;``-separated (tolerated: ``,`` or ``|``) list of categories, known ones, sorted."""
+    items = expr.str.replace_all(r"[,|]", ";").str.split(";")
+    return (
+        items.list.eval(category(pl.element(), allowed)).list.drop_nulls().list.unique().list.sort()
+    )
+
+
+def code(expr: pl.Expr) -> pl.Expr:
+    """A code such as a region or municipality code: upper case, no spaces."""
+    return blank_to_null(expr.str.replace_all(r"\s+", "").str.to_uppercase())
+
+
+def signal_date(expr: pl.Expr) -> pl.Expr:
+    """``YYYY-MM-DD``, tolerating ``DD-MM-YYYY``; null when it is not a real date."""
+    text = expr.str.strip_chars()
+    return (
+        pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$"))
+        .then(text.str.to_date("%Y-%m-%d", strict=False))
+        .when(text.str.contains(r"^\d{2}-\d{2}-\d{4}$"))
+        .then(text.str.to_date("%d-%m-%Y", strict=False))
+        .otherwise(None)
+    )
+
+
+def birth_date_parts(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Year, month and day of a birth date, keeping what is known of a partial date.
+
+    Accepts ``YYYY-MM-DD``, ``YYYYMMDD``, ``YYYYMM00`` (day unknown), ``YYYY0000`` (only the
+    year) and ``DD-MM-YYYY``. An impossible date (month 13, 30 February) gives three nulls.
+    """
+    text = expr.str.strip_chars()
+    iso = text.str.extract_groups(r"^(\d{4})-?(\d{2})-?(\d{2})$")
+    dmy = text.str.extract_groups(r"^(\d{2})-(\d{2})-(\d{4})$")
+    year = pl.coalesce(iso.struct.field("1"), dmy.struct.field("3")).cast(pl.Int16, strict=False)
+    month = pl.coalesce(iso.struct.field("2"), dmy.struct.field("2")).cast(pl.Int8, strict=False)
+    day = pl.coalesce(iso.struct.field("3"), dmy.struct.field("1")).cast(pl.Int8, strict=False)
+    month = pl.when(month == 0).then(None).otherwise(month)
+    day = pl.when((day == 0) | month.is_null()).then(None).otherwise(day)
+    # A full date must exist; a partial one needs a month in 1..12.
+    full = pl.concat_str(
+        [
+            year.cast(pl.String),
+            month.cast(pl.String).str.zfill(2),
+            day.cast(pl.String).str.zfill(2),
+        ],
+        separator="-",
+    ).str.to_date("%Y-%m-%d", strict=False)
+    valid = (
+        year.is_not_null()
+        & (year >= 1900)
+        & (month.is_null() | month.is_between(1, 12))
+        & (day.is_null() | full.is_not_null())
+    )
+    return (
+        pl.when(valid).then(year).otherwise(None),
+        pl.when(valid).then(month).otherwise(None),
+        pl.when(valid).then(day).otherwise(None),
+    )
+
+
+def bsn_digits(expr: pl.Expr) -> pl.Expr:
+    """The digits of a BSN written with spaces, dots or dashes; 8 digits get their leading zero."""
+    digits = blank_to_null(expr.str.replace_all(r"[\s.\-]", ""))
+    return pl.when(digits.str.contains(r"^\d{8}$")).then("0" + digits).otherwise(digits)
+
+
+def passes_elfproef(digits: pl.Expr) -> pl.Expr:
+    """The 11-test: sum of digit × (9, 8, ..., 2, -1) is a multiple of 11 (and not zero)."""
+    weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+    total = pl.sum_horizontal(
+        digits.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(weights)
+    )
+    return digits.str.contains(r"^\d{9}$") & (total % 11 == 0) & (total != 0)
+
+
+def bsn_status(digits: pl.Expr) -> pl.Expr:
+    """``missing``, ``unknown`` (000000000), ``unborn`` (999999999), ``valid`` or ``invalid``."""
+    return (
+        pl.when(digits.is_null())
+        .then(pl.lit("missing"))
+        .when(digits == "000000000")
+        .then(pl.lit("unknown"))
+        .when(digits == "999999999")
+        .then(pl.lit("unborn"))
+        .when(passes_elfproef(digits))
+        .then(pl.lit("valid"))
+        .otherwise(pl.lit("invalid"))
+    )
+
+
+def first_names(expr: pl.Expr) -> pl.Expr:
+    """Given names folded; initials like ``J.P.`` become ``j p``."""
+    return fold(expr)
+
+
+def initials_only(names: pl.Expr) -> pl.Expr:
+    """True when every given name is a single letter."""
+    return names.str.contains(r"^[a-z]( [a-z])*$")
+
+
+def split_surname(prefix: pl.Expr, surname: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Folded tussenvoegsel and surname, taking a prefix written inside the surname out of it.
+
+    ``('', 'de Vries')`` and ``('de', 'Vries')`` both give ``('de', 'vries')``; a double name
+    ``Jansen-de Vries`` keeps its second part.
+    """
+    given_prefix = fold(prefix)
+    name = fold(surname)
+    # A prefix repeated inside the surname ("van der", "van der Berg") is taken out once.
+    repeated = pl.concat_str([given_prefix, pl.lit(" ")])
+    name = (
+        pl.when(given_prefix.is_not_null() & name.str.starts_with(repeated))
+        .then(name.str.slice(repeated.str.len_chars()))
+        .otherwise(name)
+    )
+    inside = name.str.extract_groups(_PREFIX_PATTERN)
+    found_prefix = inside.struct.field("1")
+    has_inside = given_prefix.is_null() & found_prefix.is_not_null()
+    return (
+        pl.when(has_inside).then(found_prefix).otherwise(given_prefix),
+        pl.when(has_inside).then(inside.struct.field("2")).otherwise(name),
+    )
+
+
+def sex(expr: pl.Expr) -> pl.Expr:
+    """``M``, ``V`` or ``O`` (also from the words man, vrouw, onbekend)."""
+    return fold(expr).replace_strict(_SEX_WORDS, default=None, return_dtype=pl.String)
+
+
+def small_int(expr: pl.Expr, low: int, high: int, dtype: pl.DataType) -> pl.Expr:
+    """A whole number in ``low..high``; null otherwise."""
+    value = expr.str.strip_chars().cast(pl.Int64, strict=False)
+    return pl.when(value.is_between(low, high)).then(value).otherwise(None).cast(dtype)
+
+
+def house_number(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Number and suffix: ``12A`` → (12, 'a'), ``12-2`` → (12, '2'), ``12 bis`` → (12, 'bis')."""
+    parts = expr.str.strip_chars().str.extract_groups(r"^(\d{1,6})\s*[-/]?\s*(.*)$")
+    number = parts.struct.field("1").cast(pl.Int32, strict=False)
+    suffix = blank_to_null(
+        parts.struct.field("2").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+    )
+    return number, pl.when(number.is_not_null()).then(suffix).otherwise(None)
+
+
+def postcode(expr: pl.Expr) -> pl.Expr:
+    """``1234AB`` from ``1234 ab`` and similar; null when not a Dutch postcode."""
+    value = expr.str.replace_all(r"\s+", "").str.to_uppercase()
+    return pl.when(value.str.contains(r"^[1-9]\d{3}[A-Z]{2}$")).then(value).otherwise(None)
+
+
+def phone(expr: pl.Expr) -> pl.Expr:
+    """A Dutch phone number in international digits (``31612345678``); null when not one."""
+    digits = (
+        expr.str.replace_all(r"\(0\)", "").str.replace(r"^\s*\+", "00").str.replace_all(r"\D", "")
+    )
+    national = (
+        pl.when(digits.str.starts_with("0031"))
+        .then(digits.str.slice(4))
+        .when(digits.str.starts_with("31") & (digits.str.len_chars() == 11))
+        .then(digits.str.slice(2))
+        .when(digits.str.starts_with("0") & ~digits.str.starts_with("00"))
+        .then(digits.str.slice(1))
+        .otherwise(None)
+    )
+    return pl.when(national.str.contains(r"^[1-9]\d{8}$")).then("31" + national).otherwise(None)

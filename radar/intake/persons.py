@@ -1,0 +1,180 @@
+"""Intake of ``persons.csv``: normalise identifiers, check against contract v1 and the signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from radar.contract.schemas import FINDINGS, INTAKE_PERSONS, QUARANTINE, conform
+from radar.contract.vocabulary import ROLES
+from radar.intake import normalise as norm
+from radar.intake.checks import Check, common_checks, duplicated, key_columns, records
+from radar.intake.csvfile import LINE_COLUMN
+from radar.intake.signals import TableIntake
+from radar.reference import municipalities_2022
+from radar.settings import IntakeSettings
+
+_PERSON_SEQ_MAX = 999
+
+
+def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+    year, month, day = norm.birth_date_parts(pl.col("birth_date"))
+    number, suffix = norm.house_number(pl.col("house_number"))
+    prefix, surname = norm.split_surname(pl.col("surname_prefix"), pl.col("surname"))
+    digits = norm.bsn_digits(pl.col("bsn"))
+    first = norm.first_names(pl.col("first_names"))
+    municipality = norm.code(pl.col("municipality_code"))
+    known_municipalities = municipalities_2022().get_column("municipality_code")
+    return raw.with_columns(
+        norm.code(pl.col("region_code")).alias("n_region_code"),
+        norm.blank_to_null(pl.col("signal_id")).alias("n_signal_id"),
+        norm.small_int(pl.col("person_seq"), 1, _PERSON_SEQ_MAX, pl.Int32()).alias("n_person_seq"),
+        norm.category(pl.col("role"), ROLES).alias("n_role"),
+        digits.alias("_bsn_digits"),
+        norm.bsn_status(digits).alias("n_bsn_status"),
+        first.alias("n_first_names"),
+        norm.initials_only(first).alias("n_first_names_initials"),
+        prefix.alias("n_surname_prefix"),
+        surname.alias("n_surname"),
+        year.alias("n_birth_year"),
+        month.alias("n_birth_month"),
+        day.alias("n_birth_day"),
+        norm.small_int(pl.col("age_estimate"), 0, 120, pl.Int16()).alias("n_age_estimate"),
+        norm.sex(pl.col("sex")).alias("n_sex"),
+        norm.fold(pl.col("street")).alias("n_street"),
+        number.alias("n_house_number"),
+        suffix.alias("n_house_number_suffix"),
+        norm.postcode(pl.col("postcode")).alias("n_postcode"),
+        norm.fold(pl.col("city")).alias("n_city"),
+        pl.when(municipality.is_in(known_municipalities.implode()))
+        .then(municipality)
+        .alias("n_municipality_code"),
+        norm.phone(pl.col("phone")).alias("n_phone"),
+        pl.col("delivery_id").alias("n_delivery_id"),
+        pl.col(LINE_COLUMN).alias("n_source_line"),
+    ).with_columns(
+        pl.when(pl.col("n_bsn_status") == "valid").then(pl.col("_bsn_digits")).alias("n_bsn"),
+    )
+
+
+def _given(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars().str.len_bytes() > 0
+
+
+def _finding_checks(today: dt.date) -> list[Check]:
+    birth_year = pl.col("n_birth_year")
+    future_birth = (birth_year > today.year) | (
+        (birth_year == today.year) & (pl.col("n_birth_month") > today.month)
+    )
+    checks = [
+        Check("role", "missing_value", ~_given("role").fill_null(value=False)),
+        Check("bsn", "bsn_elfproef", pl.col("n_bsn_status") == "invalid"),
+        Check("birth_date", "invalid_date", _given("birth_date") & birth_year.is_null()),
+        Check("birth_date", "future_date", future_birth),
+    ]
+    for raw, normalised in (
+        ("role", "n_role"),
+        ("age_estimate", "n_age_estimate"),
+        ("sex", "n_sex"),
+        ("house_number", "n_house_number"),
+        ("postcode", "n_postcode"),
+        ("municipality_code", "n_municipality_code"),
+        ("phone", "n_phone"),
+    ):
+        checks.append(Check(raw, "invalid_value", _given(raw) & pl.col(normalised).is_null()))
+    return checks
+
+
+def intake_persons(
+    raw: pl.DataFrame,
+    *,
+    signals: pl.DataFrame,
+    quarantined_signals: pl.DataFrame,
+    file: str,
+    settings: IntakeSettings,
+) -> TableIntake:
+    """Normalise and check persons rows of a batch; a person needs its signal accepted in its own
+    delivery. ``raw`` holds the raw strings, ``_line`` and ``delivery_id``."""
+    today = settings.reference_date()
+    frame = _normalised(raw)
+    keys = key_columns(
+        region=pl.col("region_code"), signal=pl.col("signal_id"), seq=pl.col("n_person_seq")
+    )
+    accepted_keys = signals.select(
+        pl.col("delivery_id"),
+        pl.col("region_code").alias("n_region_code"),
+        pl.col("signal_id").alias("n_signal_id"),
+        pl.lit(value=True).alias("_signal_accepted"),
+    )
+    quarantined_keys = (
+        quarantined_signals.select(
+            pl.col("delivery_id"),
+            pl.col("region_code").alias("n_region_code"),
+            pl.col("signal_id").alias("n_signal_id"),
+        )
+        .drop_nulls()
+        .unique()
+        .with_columns(pl.lit(value=True).alias("_signal_quarantined"))
+    )
+    on = ["delivery_id", "n_region_code", "n_signal_id"]
+    frame = frame.join(accepted_keys, on=on, how="left").join(quarantined_keys, on=on, how="left")
+    row_checks = [
+        Check(name, "missing_value", ~_given(name).fill_null(value=False))
+        for name in ("region_code", "signal_id", "person_seq")
+    ]
+    row_checks.append(
+        Check(
+            "person_seq", "invalid_value", _given("person_seq") & pl.col("n_person_seq").is_null()
+        )
+    )
+    row_checks += common_checks(
+        [c for c in raw.columns if c not in (LINE_COLUMN, "delivery_id")],
+        max_field_chars=settings.max_field_chars,
+        long_columns={},
+    )
+    broken = pl.any_horizontal(c.failed.fill_null(value=False) for c in row_checks)
+    frame = frame.with_columns(broken.alias("_broken"))
+    orphan = ~pl.col("_broken") & pl.col("_signal_accepted").is_null()
+    signal_checks = [
+        Check("signal_id", "signal_quarantined", orphan & pl.col("_signal_quarantined")),
+        Check("signal_id", "unknown_signal", orphan & pl.col("_signal_quarantined").is_null()),
+    ]
+    frame = frame.with_columns((orphan).alias("_orphan")).with_columns(
+        (
+            ~pl.col("_broken")
+            & ~pl.col("_orphan")
+            & duplicated(
+                [
+                    "delivery_id",
+                    "n_region_code",
+                    "n_signal_id",
+                    "n_person_seq",
+                    "_broken",
+                    "_orphan",
+                ]
+            )
+        ).alias("_duplicate")
+    )
+    quarantine = pl.concat(
+        [
+            records(frame, row_checks + signal_checks, keys, file=file),
+            records(
+                frame,
+                [Check("person_seq", "duplicate_key", pl.col("_duplicate"))],
+                keys,
+                file=file,
+            ),
+        ]
+    )
+    good = frame.filter(~pl.col("_broken") & ~pl.col("_orphan") & ~pl.col("_duplicate"))
+    findings = records(good, _finding_checks(today), keys, file=file)
+    accepted = good.with_columns(
+        pl.when(pl.col("n_birth_year") > today.year).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("n_birth_year", "n_birth_month", "n_birth_day")
+    ).select(pl.col(f"n_{name}").alias(name) for name in INTAKE_PERSONS.columns)
+    return TableIntake(
+        conform(accepted, INTAKE_PERSONS),
+        conform(quarantine, QUARANTINE),
+        conform(findings, FINDINGS),
+    )

@@ -1,0 +1,184 @@
+"""Intake of ``signals.csv``: normalise, check against contract v1, split accepted/quarantined."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from radar.contract.schemas import FINDINGS, INTAKE_SIGNALS, QUARANTINE, conform
+from radar.contract.vocabulary import KINDS, SIGNAL_CATEGORIES, VIOLENCE_FORMS
+from radar.intake import normalise as norm
+from radar.intake.checks import (
+    SIGNAL_ID_PATTERN,
+    Check,
+    common_checks,
+    duplicated,
+    key_columns,
+    records,
+)
+from radar.intake.csvfile import LINE_COLUMN
+from radar.reference import vt_regions
+from radar.settings import IntakeSettings
+
+
+@dataclass(frozen=True)
+class TableIntake:
+    """What intake made of one file: accepted rows, quarantine records, findings."""
+
+    accepted: pl.DataFrame
+    quarantine: pl.DataFrame
+    findings: pl.DataFrame
+
+
+def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+    signal_id = norm.blank_to_null(pl.col("signal_id"))
+    return raw.with_columns(
+        pl.when(signal_id.str.contains(SIGNAL_ID_PATTERN)).then(signal_id).alias("n_signal_id"),
+        norm.code(pl.col("region_code")).alias("n_region_code"),
+        norm.category(pl.col("kind"), KINDS).alias("n_kind"),
+        norm.signal_date(pl.col("received_on")).alias("n_received_on"),
+        norm.signal_date(pl.col("closed_on")).alias("n_closed_on"),
+        *(norm.category(pl.col(c), v).alias(f"n_{c}") for c, v in SIGNAL_CATEGORIES.items()),
+        norm.category_list(pl.col("violence_forms"), VIOLENCE_FORMS).alias("n_violence_forms"),
+        norm.blank_to_null(pl.col("note")).alias("n_note"),
+        pl.col("delivery_id").alias("n_delivery_id"),
+        pl.col(LINE_COLUMN).alias("n_source_line"),
+    ).join(
+        vt_regions().select(
+            pl.col("vt_region_code").alias("n_region_code"),
+            pl.col("valid_from").alias("_region_from"),
+            pl.col("valid_to").alias("_region_to"),
+        ),
+        on="n_region_code",
+        how="left",
+    )
+
+
+def _contract_checks(settings: IntakeSettings, today: dt.date, columns: list[str]) -> list[Check]:
+    received = pl.col("n_received_on")
+    region_known = pl.col("_region_from").is_not_null()
+    checks = [
+        Check(name, "missing_value", norm.blank_to_null(pl.col(name)).is_null())
+        for name in ("signal_id", "region_code", "kind", "received_on")
+    ]
+    checks += [
+        Check(
+            "signal_id",
+            "invalid_value",
+            pl.col("signal_id").str.strip_chars().str.len_bytes().gt(0)
+            & pl.col("n_signal_id").is_null(),
+        ),
+        Check(
+            "region_code", "unknown_region", pl.col("n_region_code").is_not_null() & ~region_known
+        ),
+        Check(
+            "region_code",
+            "region_not_valid_on_date",
+            region_known
+            & received.is_not_null()
+            & (
+                (received < pl.col("_region_from"))
+                | (pl.col("_region_to").is_not_null() & (received > pl.col("_region_to")))
+            ),
+        ),
+        Check(
+            "kind",
+            "invalid_value",
+            pl.col("kind").str.strip_chars().str.len_bytes().gt(0) & pl.col("n_kind").is_null(),
+        ),
+        Check(
+            "received_on",
+            "invalid_date",
+            pl.col("received_on").str.strip_chars().str.len_bytes().gt(0) & received.is_null(),
+        ),
+        Check("received_on", "future_date", received > pl.lit(today)),
+        Check("received_on", "date_before_2000", received < pl.lit(settings.earliest_date)),
+    ]
+    checks += common_checks(
+        columns,
+        max_field_chars=settings.max_field_chars,
+        long_columns={"note": settings.max_note_chars},
+    )
+    return checks
+
+
+def _finding_checks(today: dt.date) -> list[Check]:
+    closed = pl.col("n_closed_on")
+    checks = [
+        Check(
+            "closed_on",
+            "invalid_date",
+            pl.col("closed_on").str.strip_chars().str.len_bytes().gt(0) & closed.is_null(),
+        ),
+        Check("closed_on", "future_date", closed > pl.lit(today)),
+        Check("closed_on", "closed_before_received", closed < pl.col("n_received_on")),
+    ]
+    checks += [
+        Check(
+            name,
+            "invalid_value",
+            pl.col(name).str.strip_chars().str.len_bytes().gt(0) & pl.col(f"n_{name}").is_null(),
+        )
+        for name in SIGNAL_CATEGORIES
+    ]
+    given = (
+        pl.col("violence_forms")
+        .str.replace_all(r"[,|]", ";")
+        .str.split(";")
+        .list.eval(norm.blank_to_null(pl.element()))
+        .list.drop_nulls()
+        .list.unique()
+        .list.len()
+    )
+    checks.append(
+        Check("violence_forms", "invalid_value", given > pl.col("n_violence_forms").list.len())
+    )
+    return checks
+
+
+def intake_signals(raw: pl.DataFrame, *, file: str, settings: IntakeSettings) -> TableIntake:
+    """Normalise and check the signals rows of a batch of deliveries.
+
+    ``raw`` holds the raw strings of every contract column, ``_line`` and ``delivery_id``.
+    """
+    today = settings.reference_date()
+    contract_columns = [c for c in raw.columns if c not in (LINE_COLUMN, "delivery_id")]
+    frame = _normalised(raw)
+    keys = key_columns(region=pl.col("region_code"), signal=pl.col("signal_id"))
+    row_checks = _contract_checks(settings, today, contract_columns)
+    broken = pl.any_horizontal(c.failed.fill_null(value=False) for c in row_checks)
+    frame = frame.with_columns(broken.alias("_broken"))
+    # Duplicates are judged among the rows that are otherwise fine: all their copies go.
+    frame = frame.with_columns(
+        (
+            ~pl.col("_broken")
+            & duplicated(["delivery_id", "n_region_code", "n_signal_id", "_broken"])
+        ).alias("_duplicate")
+    )
+    quarantine = pl.concat(
+        [
+            records(frame, row_checks, keys, file=file),
+            records(
+                frame,
+                [Check("signal_id", "duplicate_key", pl.col("_duplicate"))],
+                keys,
+                file=file,
+            ),
+        ]
+    )
+    good = frame.filter(~pl.col("_broken") & ~pl.col("_duplicate"))
+    findings = records(good, _finding_checks(today), keys, file=file)
+    good = good.with_columns(
+        pl.when(pl.col("n_closed_on") > pl.lit(today))
+        .then(None)
+        .otherwise(pl.col("n_closed_on"))
+        .alias("n_closed_on")
+    )
+    accepted = good.select(pl.col(f"n_{name}").alias(name) for name in INTAKE_SIGNALS.columns)
+    return TableIntake(
+        conform(accepted, INTAKE_SIGNALS),
+        conform(quarantine, QUARANTINE),
+        conform(findings, FINDINGS),
+    )
