@@ -1,4 +1,4 @@
-"""Benchmarks that print figures (``radar bench ...``); speed is checked here, not by timed tests."""
+"""Benchmarks that print figures (`radar bench ...`): speed is checked here, not in tests."""
 
 from __future__ import annotations
 

@@ -79,6 +79,15 @@ def _erased_rows(frame: pl.DataFrame, tombstones: pl.DataFrame, file: str) -> pl
 def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTables, MergeStats]:
     """The intake tables after taking in the accepted deliveries of ``batch``."""
     new_signals, new_persons = batch.signals, batch.persons
+    # Taking in a delivery again replaces everything taken from it before (idempotence).
+    again = pl.col("delivery_id").is_in([raw.delivery_id for raw in batch.accepted])
+    current = IntakeTables(
+        signals=current.signals.filter(~again),
+        persons=current.persons.filter(~again),
+        erasures=current.erasures.filter(~again),
+        quarantine=current.quarantine.filter(~again),
+        findings=current.findings.filter(~again),
+    )
     tombstones = (
         pl.concat([current.erasures, batch.erasures])
         .sort("delivery_id")

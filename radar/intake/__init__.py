@@ -1,0 +1,1 @@
+"""Intake stage: read deliveries per the input contract, normalise, check, quarantine, merge."""
