@@ -9,15 +9,13 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from radar import progress
-from radar.errors import ContractError
 from radar.intake.delivery import (
     BatchIntake,
     RawDelivery,
     Rejection,
     fingerprint,
     intake_batch,
-    read_delivery_files,
+    read_deliveries,
 )
 from radar.intake.ledger import DELIVERIES, InboxEntry, classify
 from radar.intake.merge import IntakeTables, MergeStats, merge_intakes
@@ -48,15 +46,12 @@ def read_inbox(entries: list[InboxEntry]) -> InboxRead:
         unchanged=[e.delivery_id for e in entries if e.action == "unchanged"],
         changed_after_accept=[e.delivery_id for e in entries if e.action == "changed_after_accept"],
     )
-    todo = [e for e in entries if e.action in ("new", "retry")]
-    for done, entry in enumerate(todo, start=1):
-        try:
-            read.raws.append(read_delivery_files(entry.path))
-        except ContractError as error:
-            read.rejections.append(
-                Rejection(entry.delivery_id, entry.fingerprint, error.reason, str(error))
-            )
-        progress.advance("read deliveries", done, len(todo))
+    todo = [e.path for e in entries if e.action in ("new", "retry")]
+    for result in read_deliveries(todo):
+        if isinstance(result, Rejection):
+            read.rejections.append(result)
+        else:
+            read.raws.append(result)
     return read
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from radar.intake.delivery import intake_batch, read_delivery_files
+from radar.intake.delivery import RawDelivery, intake_batch, read_deliveries
 from radar.intake.merge import IntakeTables, merge_intakes
 from radar.settings import IntakeSettings
 
@@ -33,7 +33,7 @@ def bench_intake(console: Console, *, scale: float, years: int, seed: int = 11) 
         directories = sorted(p for p in synth.inbox.iterdir() if p.is_dir())
         settings = IntakeSettings()
         started = time.perf_counter()
-        raws = [read_delivery_files(path) for path in directories]
+        raws = [r for r in read_deliveries(directories) if isinstance(r, RawDelivery)]
         read_seconds = time.perf_counter() - started
         batch = intake_batch(raws, settings)
         check_seconds = time.perf_counter() - started - read_seconds

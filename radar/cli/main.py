@@ -143,7 +143,7 @@ def _write_demo_key(path: Path) -> None:
 
 @bench_app.command("intake")
 def bench_intake(
-    scale: Annotated[float, typer.Option(help="share of national volumes")] = 0.25,
+    scale: Annotated[float, typer.Option(help="share of national volumes")] = 1.0,
     years: int = 1,
 ) -> None:
     """Person rows per second of the generator and of intake."""

@@ -14,6 +14,7 @@ every record in one pass. Only well-formed records are handed to polars, all as 
 from __future__ import annotations
 
 import codecs
+import csv
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -56,9 +57,19 @@ class CsvTable:
 
 
 def read_delivery_csv(
-    data: bytes, *, file: str, required: tuple[str, ...], optional: tuple[str, ...]
+    data: bytes,
+    *,
+    file: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    tags: dict[str, str] | None = None,
 ) -> CsvTable:
-    """Parse ``data`` (the bytes of ``file``) against the columns the contract knows."""
+    """Parse ``data`` (the bytes of ``file``) against the columns the contract knows.
+
+    The frame holds the contract's columns in contract order (absent optional ones as nulls),
+    the line number of every record, and a constant column per entry of ``tags``.
+    """
+    tags = tags or {}
     if data.startswith(BOM):
         data = data[len(BOM) :]
     if not data.strip():
@@ -114,15 +125,19 @@ def read_delivery_csv(
 
     keep = np.flatnonzero(record_ok)
     frame = _parse_records(data, raw, starts, ends, keep, header, delimiter, file=file)
-    frame = frame.with_columns(pl.Series(LINE_COLUMN, line_numbers[keep], dtype=pl.Int64))
     known = set(required) | set(optional)
     unknown = [name for name in header if name not in known]
+    last = header[-1]  # a CRLF file leaves a '\r' at the end of the last field
+
+    def column(name: str) -> pl.Expr:
+        if name not in header:
+            return pl.lit(None, dtype=pl.String).alias(name)
+        return pl.col(name).str.strip_suffix("\r") if name == last else pl.col(name)
+
     frame = frame.select(
-        *(
-            pl.col(name) if name in header else pl.lit(None, dtype=pl.String).alias(name)
-            for name in (*required, *optional)
-        ),
-        pl.col(LINE_COLUMN),
+        *(column(name) for name in (*required, *optional)),
+        pl.lit(pl.Series(LINE_COLUMN, line_numbers[keep], dtype=pl.Int64)),
+        *(pl.lit(value).alias(name) for name, value in tags.items()),
     )
     bad = sorted(reasons.values(), key=lambda record: record.line)
     return CsvTable(file, frame, delimiter, bad, unknown)
@@ -179,8 +194,8 @@ def _clean_name(name: str) -> str:
 
 
 def _parse_header(header: bytes, delimiter: str, *, file: str) -> list[str]:
-    frame = pl.read_csv(header + b"\n", separator=delimiter, has_header=False, infer_schema=False)
-    return [_clean_name(str(value)) for value in frame.row(0)]
+    text = header.decode("utf-8", "replace")
+    return [_clean_name(name) for name in next(csv.reader([text], delimiter=delimiter))]
 
 
 def _check_header(header: list[str], required: tuple[str, ...], *, file: str) -> None:
@@ -232,10 +247,7 @@ def _parse_records(
             raise ContractError(
                 f"{file}: {keep.size} records found but {frame.height} parsed", reason="unreadable"
             )
-    frame = frame.rename({f"_c{i}": name for i, name in enumerate(header)})
-    # CRLF files leave a '\r' at the end of the last field; strip it everywhere cheaply.
-    last = header[-1]
-    return frame.with_columns(pl.col(last).str.strip_suffix("\r"))
+    return frame.rename({f"_c{i}": name for i, name in enumerate(header)})
 
 
 def _select_records(

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from radar import progress
 from radar.contract import vocabulary as v
 from radar.contract.schemas import (
     FINDINGS,
@@ -97,34 +100,52 @@ class BatchIntake:
 
 def fingerprint(path: Path) -> str:
     """SHA-256 over the names and bytes of the delivery's contract files."""
+    return _fingerprint(
+        {name: (path / name).read_bytes() for name in _CONTRACT_FILES if (path / name).is_file()}
+    )
+
+
+def _fingerprint(files: dict[str, bytes]) -> str:
     digest = hashlib.sha256()
     for name in _CONTRACT_FILES:
-        file = path / name
-        if file.is_file():
-            digest.update(name.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+        if name in files:
+            digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
     return digest.hexdigest()
 
 
-def _read(path: Path, name: str, required: tuple[str, ...], optional: tuple[str, ...]) -> CsvTable:
-    file = path / name
+def _read(
+    path: Path, name: str, data: bytes, required: tuple[str, ...], optional: tuple[str, ...]
+) -> CsvTable:
     try:
-        data = file.read_bytes()
-    except OSError as error:
-        raise ContractError(
-            f"{name}: cannot be read ({error.strerror})", delivery=path.name, reason="unreadable"
-        ) from error
-    try:
-        return read_delivery_csv(data, file=name, required=required, optional=optional)
+        return read_delivery_csv(
+            data, file=name, required=required, optional=optional, tags={"delivery_id": path.name}
+        )
     except ContractError as error:
         raise ContractError(str(error), delivery=path.name, reason=error.reason) from error
 
 
-def _check_manifest(path: Path, counts: dict[str, int]) -> list[str]:
-    file = path / v.MANIFEST_FILE
-    if not file.is_file():
+def _load(path: Path) -> dict[str, bytes]:
+    files = {}
+    for name in _CONTRACT_FILES:
+        file = path / name
+        if not file.is_file():
+            continue
+        try:
+            files[name] = file.read_bytes()
+        except OSError as error:
+            raise ContractError(
+                f"{name}: cannot be read ({error.strerror})",
+                delivery=path.name,
+                reason="unreadable",
+            ) from error
+    return files
+
+
+def _check_manifest(path: Path, data: bytes | None, counts: dict[str, int]) -> list[str]:
+    if data is None:
         return []
     try:
-        manifest = json.loads(file.read_bytes().decode("utf-8-sig"))
+        manifest = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ContractError(
             f"{v.MANIFEST_FILE}: not valid JSON", delivery=path.name, reason="manifest_unreadable"
@@ -154,39 +175,41 @@ def _check_manifest(path: Path, counts: dict[str, int]) -> list[str]:
 def read_delivery_files(path: Path) -> RawDelivery:
     """Read the files of the delivery in directory ``path``; raise if it must be rejected."""
     delivery_id = path.name
+    files = _load(path)
     for name in (v.SIGNALS_FILE, v.PERSONS_FILE):
-        if not (path / name).is_file():
+        if name not in files:
             raise ContractError(f"{name} is missing", delivery=delivery_id, reason="missing_file")
-    tables = {
-        v.SIGNALS_FILE: _read(path, v.SIGNALS_FILE, v.SIGNAL_REQUIRED, v.SIGNAL_OPTIONAL),
-        v.PERSONS_FILE: _read(path, v.PERSONS_FILE, v.PERSON_REQUIRED, v.PERSON_OPTIONAL),
+    columns = {
+        v.SIGNALS_FILE: (v.SIGNAL_REQUIRED, v.SIGNAL_OPTIONAL),
+        v.PERSONS_FILE: (v.PERSON_REQUIRED, v.PERSON_OPTIONAL),
+        v.ERASURES_FILE: (v.ERASURE_REQUIRED, ()),
     }
-    if (path / v.ERASURES_FILE).is_file():
-        tables[v.ERASURES_FILE] = _read(path, v.ERASURES_FILE, v.ERASURE_REQUIRED, ())
+    tables = {
+        name: _read(path, name, files[name], *columns[name]) for name in columns if name in files
+    }
     counts = {name: table.records for name, table in tables.items()}
-    warnings = _check_manifest(path, counts)
+    warnings = _check_manifest(path, files.get(v.MANIFEST_FILE), counts)
     warnings += [
         f"{table.file}: unknown column '{name}' ignored"
         for table in tables.values()
         for name in table.unknown_columns
     ]
-    tagged = {
-        name: table.frame.with_columns(pl.lit(delivery_id).alias("delivery_id"))
-        for name, table in tables.items()
-    }
-    erasures = tagged.get(v.ERASURES_FILE)
+    bad = [(name, table.bad_records) for name, table in tables.items() if table.bad_records]
+    erasures = tables.get(v.ERASURES_FILE)
     return RawDelivery(
         delivery_id=delivery_id,
-        fingerprint=fingerprint(path),
-        signals=tagged[v.SIGNALS_FILE],
-        persons=tagged[v.PERSONS_FILE],
-        erasures=erasures if erasures is not None else _EMPTY_RAW_ERASURES,
+        fingerprint=_fingerprint(files),
+        signals=tables[v.SIGNALS_FILE].frame,
+        persons=tables[v.PERSONS_FILE].frame,
+        erasures=erasures.frame if erasures is not None else _EMPTY_RAW_ERASURES,
         unreadable=pl.concat(
             [
-                unreadable_records(table.bad_records, delivery_id=delivery_id, file=name)
-                for name, table in tables.items()
+                unreadable_records(records, delivery_id=delivery_id, file=name)
+                for name, records in bad
             ]
-        ),
+        )
+        if bad
+        else QUARANTINE.empty(),
         received=counts,
         warnings=warnings,
     )
@@ -325,3 +348,25 @@ def _too_many_bad_rows(
                 )
             )
     return rejections
+
+
+def read_deliveries(
+    paths: list[Path], *, workers: int | None = None
+) -> list[RawDelivery | Rejection]:
+    """Read many deliveries on a thread pool (numpy and polars release the GIL), in order.
+
+    A delivery that must be rejected gives a :class:`Rejection` in its place.
+    """
+
+    def read_one(path: Path) -> RawDelivery | Rejection:
+        try:
+            return read_delivery_files(path)
+        except ContractError as error:
+            return Rejection(path.name, fingerprint(path), error.reason, str(error))
+
+    results: list[RawDelivery | Rejection] = []
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        for done, result in enumerate(pool.map(read_one, paths), start=1):
+            results.append(result)
+            progress.advance("read deliveries", done, len(paths))
+    return results

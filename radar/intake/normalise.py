@@ -130,39 +130,47 @@ def signal_date(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def birth_date_parts(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Year, month and day of a birth date, keeping what is known of a partial date.
+def birth_date_number(expr: pl.Expr) -> pl.Expr:
+    """A birth date as the integer ``YYYYMMDD`` (``00`` for an unknown month or day).
 
     Accepts ``YYYY-MM-DD``, ``YYYYMMDD``, ``YYYYMM00`` (day unknown), ``YYYY0000`` (only the
-    year) and ``DD-MM-YYYY``. An impossible date (month 13, 30 February) gives three nulls.
+    year) and ``DD-MM-YYYY``; anything else is null.
     """
     text = expr.str.strip_chars()
-    iso = text.str.extract_groups(r"^(\d{4})-?(\d{2})-?(\d{2})$")
-    dmy = text.str.extract_groups(r"^(\d{2})-(\d{2})-(\d{4})$")
-    year = pl.coalesce(iso.struct.field("1"), dmy.struct.field("3")).cast(pl.Int16, strict=False)
-    month = pl.coalesce(iso.struct.field("2"), dmy.struct.field("2")).cast(pl.Int8, strict=False)
-    day = pl.coalesce(iso.struct.field("3"), dmy.struct.field("1")).cast(pl.Int8, strict=False)
-    month = pl.when(month == 0).then(None).otherwise(month)
-    day = pl.when((day == 0) | month.is_null()).then(None).otherwise(day)
-    # A full date must exist; a partial one needs a month in 1..12.
-    full = pl.concat_str(
-        [
-            year.cast(pl.String),
-            month.cast(pl.String).str.zfill(2),
-            day.cast(pl.String).str.zfill(2),
-        ],
-        separator="-",
-    ).str.to_date("%Y-%m-%d", strict=False)
+    compact = (
+        pl.when(text.str.contains(r"^\d{4}-?\d{2}-?\d{2}$"))
+        .then(text.str.replace_all("-", "", literal=True))
+        .when(text.str.contains(r"^\d{2}-\d{2}-\d{4}$"))
+        .then(text.str.slice(6, 4) + text.str.slice(3, 2) + text.str.slice(0, 2))
+    )
+    return compact.str.to_integer(strict=False)
+
+
+def birth_date_parts(number: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Year, month and day of a :func:`birth_date_number`, keeping what a partial date knows.
+
+    An impossible date (month 13, 30 February, before 1900) gives three nulls. Integer
+    arithmetic only: no string-to-date parsing.
+    """
+    year, month, day = number // 10_000, number // 100 % 100, number % 100
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days_in_month = (
+        pl.when(month == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
     valid = (
-        year.is_not_null()
-        & (year >= 1900)
-        & (month.is_null() | month.is_between(1, 12))
-        & (day.is_null() | full.is_not_null())
+        (year >= 1900)
+        & month.is_between(0, 12)
+        & (day <= days_in_month)
+        & ((month > 0) | (day == 0))
     )
     return (
-        pl.when(valid).then(year).otherwise(None),
-        pl.when(valid).then(month).otherwise(None),
-        pl.when(valid).then(day).otherwise(None),
+        pl.when(valid).then(year).cast(pl.Int16),
+        pl.when(valid & (month > 0)).then(month).cast(pl.Int8),
+        pl.when(valid & (month > 0) & (day > 0)).then(day).cast(pl.Int8),
     )
 
 
@@ -175,9 +183,8 @@ def bsn_digits(expr: pl.Expr) -> pl.Expr:
 def passes_elfproef(digits: pl.Expr) -> pl.Expr:
     """The 11-test: sum of digit × (9, 8, ..., 2, -1) is a multiple of 11 (and not zero)."""
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
-    total = pl.sum_horizontal(
-        digits.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(weights)
-    )
+    number = digits.str.to_integer(strict=False)
+    total = pl.sum_horizontal((number // 10 ** (8 - i) % 10) * w for i, w in enumerate(weights))
     return digits.str.contains(r"^\d{9}$") & (total % 11 == 0) & (total != 0)
 
 
@@ -272,3 +279,21 @@ def phone(expr: pl.Expr) -> pl.Expr:
         .otherwise(None)
     )
     return pl.when(national.str.contains(r"^[1-9]\d{8}$")).then("31" + national).otherwise(None)
+
+
+def with_normalised(
+    frame: pl.LazyFrame, source: pl.DataFrame, inputs: list[str], *stages: dict[str, pl.Expr]
+) -> pl.LazyFrame:
+    """``frame`` with the stages' outputs added, computed once per distinct value of ``inputs``.
+
+    Names, places and categories repeat a lot, so normalising the distinct values (taken from
+    ``source``, the raw rows ``frame`` starts from) and joining the results back is several
+    times cheaper than normalising every row. Each stage sees the columns of the stages
+    before it, so shared intermediate values are computed once.
+    """
+    distinct = source.lazy().select(inputs).unique()
+    for stage in stages:
+        distinct = distinct.with_columns(expr.alias(name) for name, expr in stage.items())
+    return frame.join(
+        distinct.collect().lazy(), on=inputs, how="left", nulls_equal=True, maintain_order="left"
+    )

@@ -19,43 +19,58 @@ _PERSON_SEQ_MAX = 999
 
 
 def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
-    year, month, day = norm.birth_date_parts(pl.col("birth_date"))
+    year, month, day = norm.birth_date_parts(pl.col("_birth_number"))
     number, suffix = norm.house_number(pl.col("house_number"))
     prefix, surname = norm.split_surname(pl.col("surname_prefix"), pl.col("surname"))
-    digits = norm.bsn_digits(pl.col("bsn"))
-    first = norm.first_names(pl.col("first_names"))
     municipality = norm.code(pl.col("municipality_code"))
-    known_municipalities = municipalities_2022().get_column("municipality_code")
-    return raw.with_columns(
+    known = municipalities_2022().get_column("municipality_code").implode()
+    by_value: list[tuple[list[str], list[dict[str, pl.Expr]]]] = [
+        (
+            ["first_names"],
+            [
+                {"n_first_names": norm.first_names(pl.col("first_names"))},
+                {"n_first_names_initials": norm.initials_only(pl.col("n_first_names"))},
+            ],
+        ),
+        (["surname_prefix", "surname"], [{"n_surname_prefix": prefix, "n_surname": surname}]),
+        (
+            ["birth_date"],
+            [
+                {"_birth_number": norm.birth_date_number(pl.col("birth_date"))},
+                {"n_birth_year": year, "n_birth_month": month, "n_birth_day": day},
+            ],
+        ),
+        (["house_number"], [{"n_house_number": number, "n_house_number_suffix": suffix}]),
+        (["street"], [{"n_street": norm.fold(pl.col("street"))}]),
+        (["city"], [{"n_city": norm.fold(pl.col("city"))}]),
+        (["role"], [{"n_role": norm.category(pl.col("role"), ROLES)}]),
+        (["sex"], [{"n_sex": norm.sex(pl.col("sex"))}]),
+        (["postcode"], [{"n_postcode": norm.postcode(pl.col("postcode"))}]),
+        (["phone"], [{"n_phone": norm.phone(pl.col("phone"))}]),
+        (
+            ["municipality_code"],
+            [{"n_municipality_code": pl.when(municipality.is_in(known)).then(municipality)}],
+        ),
+        (
+            ["bsn"],
+            [
+                {"_bsn_digits": norm.bsn_digits(pl.col("bsn"))},
+                {"n_bsn_status": norm.bsn_status(pl.col("_bsn_digits"))},
+            ],
+        ),
+    ]
+    frame = raw.lazy()
+    for inputs, stages in by_value:
+        frame = norm.with_normalised(frame, raw, inputs, *stages)
+    return frame.with_columns(
         norm.code(pl.col("region_code")).alias("n_region_code"),
         norm.blank_to_null(pl.col("signal_id")).alias("n_signal_id"),
         norm.small_int(pl.col("person_seq"), 1, _PERSON_SEQ_MAX, pl.Int32()).alias("n_person_seq"),
-        norm.category(pl.col("role"), ROLES).alias("n_role"),
-        digits.alias("_bsn_digits"),
-        norm.bsn_status(digits).alias("n_bsn_status"),
-        first.alias("n_first_names"),
-        norm.initials_only(first).alias("n_first_names_initials"),
-        prefix.alias("n_surname_prefix"),
-        surname.alias("n_surname"),
-        year.alias("n_birth_year"),
-        month.alias("n_birth_month"),
-        day.alias("n_birth_day"),
         norm.small_int(pl.col("age_estimate"), 0, 120, pl.Int16()).alias("n_age_estimate"),
-        norm.sex(pl.col("sex")).alias("n_sex"),
-        norm.fold(pl.col("street")).alias("n_street"),
-        number.alias("n_house_number"),
-        suffix.alias("n_house_number_suffix"),
-        norm.postcode(pl.col("postcode")).alias("n_postcode"),
-        norm.fold(pl.col("city")).alias("n_city"),
-        pl.when(municipality.is_in(known_municipalities.implode()))
-        .then(municipality)
-        .alias("n_municipality_code"),
-        norm.phone(pl.col("phone")).alias("n_phone"),
         pl.col("delivery_id").alias("n_delivery_id"),
         pl.col(LINE_COLUMN).alias("n_source_line"),
-    ).with_columns(
         pl.when(pl.col("n_bsn_status") == "valid").then(pl.col("_bsn_digits")).alias("n_bsn"),
-    )
+    ).collect()
 
 
 def _given(name: str) -> pl.Expr:

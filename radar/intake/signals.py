@@ -33,26 +33,41 @@ class TableIntake:
 
 
 def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+    frame = raw.lazy()
+    for name, allowed in (("kind", KINDS), *SIGNAL_CATEGORIES.items()):
+        frame = norm.with_normalised(
+            frame, raw, [name], {f"n_{name}": norm.category(pl.col(name), allowed)}
+        )
+    frame = norm.with_normalised(
+        frame,
+        raw,
+        ["violence_forms"],
+        {"n_violence_forms": norm.category_list(pl.col("violence_forms"), VIOLENCE_FORMS)},
+    )
     signal_id = norm.blank_to_null(pl.col("signal_id"))
-    return raw.with_columns(
-        pl.when(signal_id.str.contains(SIGNAL_ID_PATTERN)).then(signal_id).alias("n_signal_id"),
-        norm.code(pl.col("region_code")).alias("n_region_code"),
-        norm.category(pl.col("kind"), KINDS).alias("n_kind"),
-        norm.signal_date(pl.col("received_on")).alias("n_received_on"),
-        norm.signal_date(pl.col("closed_on")).alias("n_closed_on"),
-        *(norm.category(pl.col(c), v).alias(f"n_{c}") for c, v in SIGNAL_CATEGORIES.items()),
-        norm.category_list(pl.col("violence_forms"), VIOLENCE_FORMS).alias("n_violence_forms"),
-        norm.blank_to_null(pl.col("note")).alias("n_note"),
-        pl.col("delivery_id").alias("n_delivery_id"),
-        pl.col(LINE_COLUMN).alias("n_source_line"),
-    ).join(
-        vt_regions().select(
-            pl.col("vt_region_code").alias("n_region_code"),
-            pl.col("valid_from").alias("_region_from"),
-            pl.col("valid_to").alias("_region_to"),
-        ),
-        on="n_region_code",
-        how="left",
+    return (
+        frame.with_columns(
+            pl.when(signal_id.str.contains(SIGNAL_ID_PATTERN)).then(signal_id).alias("n_signal_id"),
+            norm.code(pl.col("region_code")).alias("n_region_code"),
+            norm.signal_date(pl.col("received_on")).alias("n_received_on"),
+            norm.signal_date(pl.col("closed_on")).alias("n_closed_on"),
+            norm.blank_to_null(pl.col("note")).alias("n_note"),
+            pl.col("delivery_id").alias("n_delivery_id"),
+            pl.col(LINE_COLUMN).alias("n_source_line"),
+        )
+        .join(
+            vt_regions()
+            .lazy()
+            .select(
+                pl.col("vt_region_code").alias("n_region_code"),
+                pl.col("valid_from").alias("_region_from"),
+                pl.col("valid_to").alias("_region_to"),
+            ),
+            on="n_region_code",
+            how="left",
+            maintain_order="left",
+        )
+        .collect()
     )
 
 

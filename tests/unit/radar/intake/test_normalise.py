@@ -61,7 +61,7 @@ def test_split_surname(prefix: str | None, surname: str, expected: tuple[str | N
     ],
 )
 def test_birth_date_parts(raw: str, expected: tuple[int | None, ...]) -> None:
-    y, m, d = norm.birth_date_parts(pl.col("v"))
+    y, m, d = norm.birth_date_parts(norm.birth_date_number(pl.col("v")))
     frame = pl.DataFrame({"v": [raw]})
     assert frame.select(y, m.alias("m"), d.alias("d")).row(0) == expected
 
