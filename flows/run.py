@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -84,7 +85,8 @@ def _summary(
     stats: MergeStats | None,
     tables: IntakeTables,
 ) -> RunSummary:
-    warnings = [f"{raw.delivery_id}: {w}" for raw in batch.accepted for w in raw.warnings]
+    by_text = Counter(w for raw in batch.accepted for w in raw.warnings)
+    warnings = [f"{text} ({n} deliveries)" if n > 1 else text for text, n in by_text.items()]
     warnings += [
         f"{name}: changed after it was taken in; deliver corrections as a new delivery"
         for name in read.changed_after_accept

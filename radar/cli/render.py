@@ -48,7 +48,7 @@ def show_run_summary(console: Console, summary: RunSummary) -> None:
         ("deliveries rejected", summary.deliveries_rejected),
         ("deliveries already processed", summary.deliveries_unchanged),
         ("rows received", summary.rows_received),
-        ("signals accepted", summary.signals_accepted),
+        ("signal versions accepted (new and re-delivered)", summary.signals_accepted),
         ("person rows accepted", summary.persons_accepted),
         ("rows quarantined", summary.rows_quarantined),
         ("quality findings", summary.findings),
