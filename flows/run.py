@@ -12,6 +12,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.intake import InboxRead, check_batch, ledger_rows, merge_batch, read_inbox, scan_inbox
+from pseudonymise.keys import MasterKey
 from radar.contract.schemas import (
     FINDINGS,
     INTAKE_ERASURES,
@@ -133,6 +134,7 @@ def radar_run(inbox: str, data: str) -> RunSummary:
             "no pseudonymisation key is configured: set RADAR_KEYS__MASTER_KEY_FILE "
             "(or RADAR_KEYS__MASTER_KEY); `radar keys new FILE` makes one"
         )
+    MasterKey.from_settings(settings.keys)  # refuse an unreadable or too short key up front
     inbox_path = Path(inbox)
     if not inbox_path.is_dir():
         raise ConfigError(f"inbox {inbox} is not a directory")

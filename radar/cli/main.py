@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+keys_app = typer.Typer(help="The pseudonymisation master key.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 DEMO_MARKER = ".radar-demo"
@@ -135,10 +137,41 @@ def demo(
 
 
 def _write_demo_key(path: Path) -> None:
-    import secrets
+    from pseudonymise.keys import new_key_file
 
-    path.write_text(secrets.token_hex(32) + "\n")
-    path.chmod(0o600)
+    new_key_file(path, label="demo")
+
+
+@keys_app.command("new")
+def keys_new(
+    path: Annotated[Path, typer.Argument(help="the key file to create (mode 0600)")],
+    label: Annotated[str, typer.Option(help="public version name of the key, e.g. 2026-11")] = "k1",
+    overwrite: bool = False,
+) -> None:
+    """Make a new random master key file; prints its key id, never the key."""
+    from pseudonymise.keys import new_key_file
+
+    try:
+        key = new_key_file(path, label=label, overwrite=overwrite)
+    except RadarError as error:
+        raise _fail(error) from error
+    console.print(
+        f"new key {key.key_id} written to {path}\n"
+        f"use it with: export RADAR_KEYS__MASTER_KEY_FILE={path}"
+    )
+
+
+@keys_app.command("id")
+def keys_id() -> None:
+    """Print the key id of the configured master key (safe to share; the key stays secret)."""
+    from pseudonymise.keys import MasterKey
+    from radar.settings import RadarSettings
+
+    try:
+        key = MasterKey.from_settings(RadarSettings().keys)
+    except RadarError as error:
+        raise _fail(error) from error
+    console.print(key.key_id)
 
 
 @bench_app.command("intake")

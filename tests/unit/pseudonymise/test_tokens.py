@@ -1,0 +1,144 @@
+"""Keyed tokens: equal to the standard library's HMAC, deterministic, unrelated across keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pseudonymise import schema
+from pseudonymise.keys import MasterKey
+from pseudonymise.tokens import SEP, TOKEN_COLUMNS, hmac_hex, token_exprs
+
+KEY_A = MasterKey(bytes(range(32)))
+KEY_B = MasterKey(bytes(range(1, 33)))
+texts = st.text(min_size=0, max_size=40)
+
+
+def _tokens(values: Sequence[str | None], hmac_key: str, hex_chars: int = 32) -> list[str | None]:
+    frame = pl.DataFrame({"v": list(values)}, schema={"v": pl.Utf8})
+    return frame.select(hmac_hex(pl.col("v"), hmac_key, hex_chars=hex_chars)).to_series().to_list()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=20))
+def test_equals_stdlib_hmac(values: list[str]) -> None:
+    key = KEY_A.derive_hmac_key("token/test")
+    expected = [hmac.new(key.encode(), v.encode(), hashlib.sha256).hexdigest() for v in values]
+    assert _tokens(list(values), key, hex_chars=64) == expected
+    assert _tokens(list(values), key) == [e[:32] for e in expected]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(texts, min_size=2, max_size=30, unique=True))
+def test_same_key_same_token_other_key_unrelated(values: list[str]) -> None:
+    a = _tokens(values + values, KEY_A.derive_hmac_key("token/test"))
+    b = _tokens(values, KEY_B.derive_hmac_key("token/test"))
+    assert a[: len(values)] == a[len(values) :]  # deterministic
+    assert len(set(a[: len(values)])) == len(values)  # distinct inputs, distinct tokens
+    assert not set(a) & set(b)  # no token of one key equals any token of the other
+
+
+def test_about_half_the_bits_differ_across_keys() -> None:
+    values = [f"value {i}" for i in range(2000)]
+    a = _tokens(values, KEY_A.derive_hmac_key("token/test"))
+    b = _tokens(values, KEY_B.derive_hmac_key("token/test"))
+    distances = [
+        bin(int(str(x), 16) ^ int(str(y), 16)).count("1") for x, y in zip(a, b, strict=True)
+    ]
+    mean = sum(distances) / len(distances)
+    assert 62 < mean < 66  # 128 bits, binomial(128, 1/2): mean 64, sd of the mean 0.13
+
+
+def test_null_input_gives_null_token() -> None:
+    assert _tokens([None, "x"], "k" * 64)[0] is None
+
+
+def _persons(**columns: list[object]) -> pl.DataFrame:
+    base: dict[str, list[object]] = {
+        "bsn": [None],
+        "bsn_status": ["missing"],
+        "first_names": [None],
+        "surname": [None],
+        "birth_year": [None],
+        "birth_month": [None],
+        "birth_day": [None],
+        "sex": [None],
+        "postcode": [None],
+        "house_number": [None],
+        "phone": [None],
+    }
+    n = len(next(iter(columns.values())))
+    data = {name: (columns.get(name) or values * n) for name, values in base.items()}
+    return pl.DataFrame(
+        data,
+        schema_overrides={
+            "birth_year": pl.Int16,
+            "birth_month": pl.Int8,
+            "birth_day": pl.Int8,
+            "house_number": pl.Int32,
+            "bsn": pl.Utf8,
+            "first_names": pl.Utf8,
+            "surname": pl.Utf8,
+            "sex": pl.Utf8,
+            "postcode": pl.Utf8,
+            "phone": pl.Utf8,
+            "bsn_status": pl.Utf8,
+        },
+    )
+
+
+def test_birth_date_tokens_allow_partial_agreement_without_clear_values() -> None:
+    frame = _persons(
+        birth_year=[1985, 1985, 1958, 1985, 1985],
+        birth_month=[3, 7, 3, 3, None],
+        birth_day=[7, 3, 7, 7, None],
+    )
+    out = frame.select(token_exprs(KEY_A))
+    date, swapped = out["tok_birth_date"].to_list(), out["tok_birth_date_swapped"].to_list()
+    assert swapped[0] == date[1] and swapped[1] == date[0]  # day and month swapped
+    assert date[0] == date[3] and date[0] != date[2]
+    assert out["tok_birth_md"][0] == out["tok_birth_md"][2]  # survives the year typo
+    assert out["tok_birth_ym"][0] == out["tok_birth_ym"][3] != out["tok_birth_ym"][1]
+    assert date[4] is None and out["tok_birth_ym"][4] is None  # partial date: no full token
+
+
+def test_swapped_only_when_plausible() -> None:
+    frame = _persons(birth_year=[1990, 1990], birth_month=[4, 4], birth_day=[25, 4])
+    assert frame.select(token_exprs(KEY_A))["tok_birth_date_swapped"].to_list() == [None, None]
+
+
+def test_bsn_token_only_for_valid_bsn_and_blocking_tokens() -> None:
+    frame = _persons(
+        bsn=["111222333", "111222333"],
+        bsn_status=["valid", "invalid"],
+        first_names=["jan pieter", "jan"],
+        surname=["jong", "jong"],
+        birth_year=[1985, 1985],
+        birth_month=[3, 3],
+        birth_day=[7, 7],
+        postcode=["1234AB", "1234 ab"],
+        house_number=[12, 12],
+        phone=["31612345678", None],
+    )
+    out = frame.select(token_exprs(KEY_A))
+    assert out["tok_bsn"].to_list()[1] is None and out["tok_bsn"][0] is not None
+    for column in (
+        "tok_first_name_birth_date",
+        "tok_surname_year",
+        "tok_postcode_house",
+        "tok_initial_birth_date",
+    ):
+        assert out[column][0] == out[column][1], column
+
+
+def test_kinds_use_separate_keys() -> None:
+    frame = _persons(phone=["111222333"], bsn=["111222333"], bsn_status=["valid"])
+    out = frame.select(token_exprs(KEY_A))
+    assert out["tok_phone"][0] != out["tok_bsn"][0]  # equal values, different kinds
+    assert SEP not in "".join(TOKEN_COLUMNS)
+    assert set(TOKEN_COLUMNS) <= set(schema.PSEUDONYMISED_PERSONS_SCHEMA.names())
