@@ -1,0 +1,35 @@
+"""Redact personal data from Dutch free-text intake notes, fully offline.
+
+A note goes through presidio (pattern recognizers with checksums, plus deduce for names, places
+and addresses) and comes out with typed placeholders (``<PERSOON>``, ``<BSN>`` ...). A note whose
+redaction fails or times out is withheld (null, status ``withheld``), never passed through.
+
+    redactor = NoteRedactor.build()          # once per process (loads deduce: seconds)
+    redactor.redact("Tel 06-12345678")        # 'Tel <TELEFOON>'
+    redact_notes(notes, workers=2)            # polars Series in, note_redacted/note_status out
+
+Build deduce's lookup cache once at install time: ``python -m pseudonymise.redact.setup_cache``.
+"""
+
+from __future__ import annotations
+
+from pseudonymise.redact import _offline  # noqa: F401  (first: offline tldextract, logging)
+from pseudonymise.redact.entities import ENTITY_TYPES, PLACEHOLDERS
+from pseudonymise.redact.parallel import NOTE_STATUSES, redact_notes
+from pseudonymise.redact.redactor import (
+    Finding,
+    NoteRedactor,
+    RedactionError,
+    RedactionTimeoutError,
+)
+
+__all__ = [
+    "ENTITY_TYPES",
+    "NOTE_STATUSES",
+    "PLACEHOLDERS",
+    "Finding",
+    "NoteRedactor",
+    "RedactionError",
+    "RedactionTimeoutError",
+    "redact_notes",
+]

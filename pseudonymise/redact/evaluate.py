@@ -1,0 +1,214 @@
+"""Measure the note redactor on synthetic notes with known personal data (``radar.synth.notes``).
+
+Definitions (``evaluate_redaction`` and the tests use the same):
+
+* **recall** per true entity type: the share of true spans *found*, a span being found when
+  every one of its non-space characters lies inside a replaced span (so the value no longer
+  appears in the redacted note). A note that was withheld counts as found (nothing leaks).
+* **precision** per placeholder type, on word tokens (runs of letters and digits of the
+  original note): of the tokens that were (partly) replaced under that placeholder, the share
+  that overlaps some true span of any type. Over all types together: ``token_precision``.
+* **token recall**: the share of word tokens inside true spans that were replaced.
+* **notes/s**: notes redacted per second of wall-clock time once the workers are up;
+  ``startup_seconds`` is reported apart (each worker loads deduce once).
+
+Run it: ``python -m pseudonymise.redact.evaluate --notes 5000 --workers 2 [--min-chars 280]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from pseudonymise.redact.parallel import Outcome, RedactorPool
+from radar.synth.notes import NOTE_ENTITY_TYPES, compose_notes, synthetic_subjects
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class TypeRecall:
+    """Recall of one true entity type."""
+
+    entity_type: str
+    spans: int
+    found: int
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.spans if self.spans else 1.0
+
+
+@dataclass(frozen=True)
+class TypePrecision:
+    """Token precision of one placeholder type."""
+
+    placeholder: str
+    tokens: int
+    correct: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.tokens if self.tokens else 1.0
+
+
+@dataclass(frozen=True)
+class RedactionReport:
+    """Recall per true type, precision per placeholder, and speed."""
+
+    notes: int
+    mean_chars: float
+    withheld: int
+    workers: int
+    startup_seconds: float
+    seconds: float
+    cpu_seconds: float
+    recall: tuple[TypeRecall, ...]
+    precision: tuple[TypePrecision, ...]
+    token_precision: float
+    token_recall: float
+
+    @property
+    def notes_per_second(self) -> float:
+        return self.notes / self.seconds if self.seconds else 0.0
+
+    @property
+    def notes_per_cpu_second(self) -> float:
+        """Throughput of one core, free of other load on the machine."""
+        return self.notes / self.cpu_seconds if self.cpu_seconds else 0.0
+
+    def recall_of(self, entity_type: str) -> float:
+        """Recall of one true entity type (1.0 when the notes held none)."""
+        return next((r.recall for r in self.recall if r.entity_type == entity_type), 1.0)
+
+    def table(self) -> str:
+        """A plain-text summary."""
+        lines = [
+            f"notes {self.notes} (mean {self.mean_chars:.0f} chars), withheld {self.withheld}, "
+            f"workers {self.workers}: {self.notes_per_second:.0f} notes/s "
+            f"({self.seconds:.1f} s, start-up {self.startup_seconds:.1f} s apart); "
+            f"{self.notes_per_cpu_second:.0f} notes per CPU-second",
+            f"{'true type':<11}{'spans':>8}{'found':>8}{'recall':>9}",
+        ]
+        lines += [
+            f"{r.entity_type:<11}{r.spans:>8}{r.found:>8}{r.recall:>9.4f}" for r in self.recall
+        ]
+        lines.append(f"{'placeholder':<11}{'tokens':>8}{'correct':>8}{'precision':>10}")
+        lines += [
+            f"{p.placeholder:<11}{p.tokens:>8}{p.correct:>8}{p.precision:>10.4f}"
+            for p in self.precision
+        ]
+        lines.append(
+            f"token precision {self.token_precision:.4f}, token recall {self.token_recall:.4f}"
+        )
+        return "\n".join(lines)
+
+
+def score(
+    texts: Sequence[str],
+    true_spans: Sequence[Sequence[tuple[str, int, int]]],
+    outcomes: Sequence[Outcome],
+) -> tuple[list[TypeRecall], list[TypePrecision], float, float, int]:
+    """Recall, precision, token precision, token recall and withheld count (see module doc)."""
+    spans_by_type: Counter[str] = Counter()
+    found_by_type: Counter[str] = Counter()
+    tokens_by_placeholder: Counter[str] = Counter()
+    correct_by_placeholder: Counter[str] = Counter()
+    true_tokens = covered_true_tokens = withheld = 0
+    for text, truth, (redacted, findings) in zip(texts, true_spans, outcomes, strict=True):
+        if redacted is None:
+            withheld += 1
+        covered = [""] * len(text)  # placeholder type per character, "" when kept
+        for finding in findings or ():
+            for i in range(finding.start, finding.end):
+                covered[i] = finding.entity
+        is_true = [False] * len(text)
+        for entity_type, start, end in truth:
+            spans_by_type[entity_type] += 1
+            hidden = redacted is None or all(
+                covered[i] or text[i].isspace() for i in range(start, end)
+            )
+            found_by_type[entity_type] += hidden
+            for i in range(start, end):
+                is_true[i] = True
+        for word in _WORD.finditer(text):
+            chars = range(word.start(), word.end())
+            placeholder = next((covered[i] for i in chars if covered[i]), "")
+            true_word = any(is_true[i] for i in chars)
+            true_tokens += true_word
+            covered_true_tokens += true_word and (bool(placeholder) or redacted is None)
+            if placeholder:
+                tokens_by_placeholder[placeholder] += 1
+                correct_by_placeholder[placeholder] += true_word
+    recall = [
+        TypeRecall(t, spans_by_type[t], found_by_type[t])
+        for t in NOTE_ENTITY_TYPES
+        if spans_by_type[t]
+    ]
+    precision = [
+        TypePrecision(p, tokens_by_placeholder[p], correct_by_placeholder[p])
+        for p in sorted(tokens_by_placeholder)
+    ]
+    all_tokens = sum(tokens_by_placeholder.values())
+    token_precision = sum(correct_by_placeholder.values()) / all_tokens if all_tokens else 1.0
+    token_recall = covered_true_tokens / true_tokens if true_tokens else 1.0
+    return recall, precision, token_precision, token_recall, withheld
+
+
+def evaluate_redaction(n: int, seed: int, workers: int, min_chars: int = 0) -> RedactionReport:
+    """Redact ``n`` synthetic notes (``seed``) with ``workers`` processes and score the result.
+
+    ``min_chars`` keeps only notes at least that long (for speed figures on longer notes).
+    """
+    notes, spans = compose_notes(synthetic_subjects(n * (4 if min_chars else 1), seed), seed)
+    if min_chars:
+        notes = notes.filter(pl.col("note").str.len_chars() >= min_chars).head(n)
+    n = notes.height
+    texts: list[str] = notes["note"].to_list()
+    by_key: dict[int, list[tuple[str, int, int]]] = {}
+    for key, entity_type, start, end in spans.iter_rows():
+        by_key.setdefault(key, []).append((entity_type, start, end))
+    truth = [by_key.get(key, []) for key in notes["note_key"].to_list()]
+    with RedactorPool(workers) as pool:
+        started = time.perf_counter()
+        outcomes = pool.redact_texts(texts, with_findings=True)
+        seconds = time.perf_counter() - started
+        startup = pool.startup_seconds
+        cpu = pool.cpu_seconds
+    recall, precision, token_precision, token_recall, withheld = score(texts, truth, outcomes)
+    return RedactionReport(
+        notes=n,
+        mean_chars=sum(map(len, texts)) / max(1, n),
+        withheld=withheld,
+        workers=workers,
+        startup_seconds=startup,
+        seconds=seconds,
+        cpu_seconds=cpu,
+        recall=tuple(recall),
+        precision=tuple(precision),
+        token_precision=token_precision,
+        token_recall=token_recall,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line for benchmarks: prints the report table."""
+    parser = argparse.ArgumentParser(description="Recall/precision/speed of note redaction.")
+    parser.add_argument("--notes", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--min-chars", type=int, default=0, help="only notes this long or longer")
+    args = parser.parse_args(argv)
+    report = evaluate_redaction(args.notes, args.seed, args.workers, args.min_chars)
+    sys.stdout.write(report.table() + "\n")
+
+
+if __name__ == "__main__":
+    main()
