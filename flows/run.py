@@ -1,4 +1,4 @@
-"""The daily run: inbox → intake → (later stages) → one atomic commit of the store."""
+"""The daily run: inbox → intake → pseudonymise → (later stages) → one atomic commit."""
 
 from __future__ import annotations
 
@@ -12,15 +12,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.intake import InboxRead, check_batch, ledger_rows, merge_batch, read_inbox, scan_inbox
+from flows.pseudonymise import pseudonymise_batch
 from pseudonymise.keys import MasterKey
-from radar.contract.schemas import (
-    FINDINGS,
-    INTAKE_ERASURES,
-    INTAKE_PERSONS,
-    INTAKE_SIGNALS,
-    QUARANTINE,
-    TableSchema,
-)
+from pseudonymise.schema import PSEUDONYMISED_PERSONS
+from pseudonymise.signals import PSEUDONYMISED_SIGNALS
+from radar.contract.schemas import FINDINGS, INTAKE_ERASURES, QUARANTINE, TableSchema
 from radar.errors import ConfigError
 from radar.intake.delivery import BatchIntake
 from radar.intake.ledger import DELIVERIES, upsert
@@ -55,8 +51,8 @@ class RunSummary:
 
 def _intake_tables(snapshot: Snapshot) -> IntakeTables:
     return IntakeTables(
-        signals=snapshot.read(INTAKE_SIGNALS),
-        persons=snapshot.read(INTAKE_PERSONS),
+        signals=snapshot.read(PSEUDONYMISED_SIGNALS),
+        persons=snapshot.read(PSEUDONYMISED_PERSONS),
         erasures=snapshot.read(INTAKE_ERASURES),
         quarantine=snapshot.read(QUARANTINE),
         findings=snapshot.read(FINDINGS),
@@ -69,8 +65,8 @@ def commit_store(
 ) -> Snapshot:
     """Commit the next snapshot atomically."""
     written: dict[TableSchema, pl.DataFrame | None] = {
-        INTAKE_SIGNALS: tables.signals,
-        INTAKE_PERSONS: tables.persons,
+        PSEUDONYMISED_SIGNALS: tables.signals,
+        PSEUDONYMISED_PERSONS: tables.persons,
         INTAKE_ERASURES: tables.erasures,
         QUARANTINE: tables.quarantine,
         FINDINGS: tables.findings,
@@ -134,7 +130,7 @@ def radar_run(inbox: str, data: str) -> RunSummary:
             "no pseudonymisation key is configured: set RADAR_KEYS__MASTER_KEY_FILE "
             "(or RADAR_KEYS__MASTER_KEY); `radar keys new FILE` makes one"
         )
-    MasterKey.from_settings(settings.keys)  # refuse an unreadable or too short key up front
+    key = MasterKey.from_settings(settings.keys)  # refuses an unreadable or too short key
     inbox_path = Path(inbox)
     if not inbox_path.is_dir():
         raise ConfigError(f"inbox {inbox} is not a directory")
@@ -151,6 +147,7 @@ def radar_run(inbox: str, data: str) -> RunSummary:
         stats: MergeStats | None = None
         tables = current
         if batch.accepted or batch.rejections:
+            batch = pseudonymise_batch(batch, key, settings.redact)  # plaintext ends here
             tables, stats = merge_batch(current, batch)
             new_ledger = upsert(ledger, ledger_rows(batch))
             snapshot = commit_store(store, tables, new_ledger, {"engine": "radar"})

@@ -106,6 +106,8 @@ def synthetic_persons(n: int, seed: int = 1) -> pl.DataFrame:
             .replace_strict({True: "valid", False: "missing"})
             .alias("bsn_status"),
             pl.col("first_names").str.len_bytes().eq(1).alias("first_names_initials"),
+            pl.lit("bench").alias("delivery_id"),
+            pl.int_range(2, n + 2, dtype=pl.Int64).alias("source_line"),
         )
         .select(list(INPUT_COLUMNS))
         .cast(pl.Schema(INPUT_COLUMNS))

@@ -78,7 +78,12 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "city": pl.String(),
     "municipality_code": pl.String(),
     "phone": pl.String(),
+    "delivery_id": pl.String(),
+    "source_line": pl.Int64(),
 }
+
+#: Provenance columns: carried through when present, null otherwise.
+_PROVENANCE: Final = ("delivery_id", "source_line")
 
 
 def _input(persons: pl.DataFrame) -> pl.DataFrame:
@@ -87,7 +92,10 @@ def _input(persons: pl.DataFrame) -> pl.DataFrame:
     out: list[pl.Series] = []
     for name, dtype in INPUT_COLUMNS.items():
         if name not in persons.columns:
-            problems.append(f"column {name} is missing")
+            if name in _PROVENANCE:
+                out.append(pl.Series(name, [None] * persons.height, dtype=dtype))
+            else:
+                problems.append(f"column {name} is missing")
             continue
         column = persons.get_column(name)
         try:
@@ -129,6 +137,7 @@ def _pseudonymise_part(frame: pl.DataFrame, key: MasterKey) -> pl.DataFrame:
         "municipality_code",
         "first_names_initials",
         *token_exprs(key),
+        *_PROVENANCE,
     )
     fields = frame.select(
         first_given_name().alias("bf_first_name"),

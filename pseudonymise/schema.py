@@ -22,7 +22,7 @@ from pseudonymise.tokens import TOKEN_HEX_CHARS
 from radar.contract.schemas import TableSchema
 from radar.errors import SchemaError
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 TABLE_NAME: Final = "pseudonymised_persons"
 BLOOM_BITS: Final = 512
 BLOOM_WORDS: Final = BLOOM_BITS // 64
@@ -46,6 +46,8 @@ _COLUMNS: dict[str, pl.DataType] = {
     **{name: pl.String() for name in TOKEN_COLUMNS},
     **{name: pl.Array(pl.UInt64(), BLOOM_WORDS) for name in BLOOM_COLUMNS},
     "key_id": pl.String(),
+    "delivery_id": pl.String(),  # provenance: the delivery and line the row came from
+    "source_line": pl.Int64(),
 }
 
 PSEUDONYMISED_PERSONS: Final = TableSchema(TABLE_NAME, SCHEMA_VERSION, _COLUMNS)

@@ -51,10 +51,15 @@ def bench_intake(console: Console, *, scale: float, years: int, seed: int = 11) 
         "intake_seconds": intake_seconds,
         "intake_person_rows_per_s": person_rows / intake_seconds,
     }
-    table = Table(title=f"radar bench intake (scale {scale}, {years} year(s)) on {machine()}")
+    console.print(figures_table(f"radar bench intake (scale {scale}, {years} year(s))", figures))
+    return figures
+
+
+def figures_table(title: str, figures: dict[str, float]) -> Table:
+    """Figures as a table titled with what was measured and on which machine."""
+    table = Table(title=f"{title} on {machine()}")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, value in figures.items():
-        table.add_row(name, f"{value:,.2f}" if value % 1 else f"{value:,.0f}")
-    console.print(table)
-    return figures
+        table.add_row(name, f"{value:,.3f}" if value % 1 else f"{value:,.0f}")
+    return table

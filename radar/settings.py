@@ -49,6 +49,15 @@ class KeySettings(_Section):
         return self.master_key is not None or self.master_key_file is not None
 
 
+class RedactSettings(_Section):
+    """Redaction of free-text notes."""
+
+    workers: int = Field(2, ge=1, description="worker processes (about 1 GiB each)")
+    deduce_cache_dir: Path | None = Field(
+        None, description="deduce's lookup cache; ~/.cache/radar/deduce-<version> when not set"
+    )
+
+
 class StoreSettings(_Section):
     """The embedded data store."""
 
@@ -66,4 +75,5 @@ class RadarSettings(BaseSettings):
 
     intake: IntakeSettings = IntakeSettings()
     keys: KeySettings = KeySettings()
+    redact: RedactSettings = RedactSettings()
     store: StoreSettings = StoreSettings()

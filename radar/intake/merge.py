@@ -21,6 +21,7 @@ from radar.contract.schemas import (
     INTAKE_PERSONS,
     INTAKE_SIGNALS,
     QUARANTINE,
+    TableSchema,
     conform,
 )
 from radar.intake.delivery import BatchIntake
@@ -31,7 +32,11 @@ _ORDER = ["delivery_id", "file", "line", "column", "reason"]
 
 @dataclass(frozen=True)
 class IntakeTables:
-    """The intake stage's part of the store."""
+    """The store's signal, person, erasure, quarantine and finding tables.
+
+    Signals and persons may be of any schema holding the key columns, ``delivery_id`` and
+    ``source_line``: the merge rules look at nothing else (the store holds them pseudonymised).
+    """
 
     signals: pl.DataFrame
     persons: pl.DataFrame
@@ -40,10 +45,13 @@ class IntakeTables:
     findings: pl.DataFrame
 
     @classmethod
-    def empty(cls) -> IntakeTables:
+    def empty(
+        cls, signals: TableSchema = INTAKE_SIGNALS, persons: TableSchema = INTAKE_PERSONS
+    ) -> IntakeTables:
+        """No rows; signals and persons of the given schemas (intake's or pseudonymised)."""
         return cls(
-            INTAKE_SIGNALS.empty(),
-            INTAKE_PERSONS.empty(),
+            signals.empty(),
+            persons.empty(),
             INTAKE_ERASURES.empty(),
             QUARANTINE.empty(),
             FINDINGS.empty(),
@@ -129,8 +137,8 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
         refused_erased=_count_by_delivery(refused),
     )
     tables = IntakeTables(
-        signals=conform(signals, INTAKE_SIGNALS),
-        persons=conform(persons, INTAKE_PERSONS),
+        signals=signals,
+        persons=persons,
         erasures=conform(tombstones.sort([*_KEY]), INTAKE_ERASURES),
         quarantine=conform(quarantine.sort(_ORDER, nulls_last=True), QUARANTINE),
         findings=conform(findings.sort(_ORDER, nulls_last=True), FINDINGS),

@@ -73,8 +73,8 @@ def test_run_processes_inbox_once_and_reports(env: dict[str, str], tmp_path: Pat
         "column(s) kind" in " ".join(first.stdout.split())
     )
     snapshot = (data / "CURRENT").read_text().strip()
-    signals = pl.read_parquet(data / "snapshots" / snapshot / "intake_signals.parquet")
-    persons = pl.read_parquet(data / "snapshots" / snapshot / "intake_persons.parquet")
+    signals = pl.read_parquet(data / "snapshots" / snapshot / "pseudonymised_signals.parquet")
+    persons = pl.read_parquet(data / "snapshots" / snapshot / "pseudonymised_persons.parquet")
     assert sorted(signals["signal_id"]) == ["S-001", "S-002", "S-003", "S-004"]  # S-005 erased
     assert (
         signals.filter(pl.col("signal_id") == "S-001")["closed_on"].item().isoformat()
