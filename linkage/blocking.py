@@ -1,0 +1,178 @@
+"""Blocking: candidate pairs of person rows from equal tokens, token combinations and LSH.
+
+Each rule joins the rows on a tuple of key columns (all non-null) and keeps pairs of rows from
+different signals (two rows of one signal are never the same person, so they are never
+candidates). A rule may join one tuple of columns against another (the swapped birth date
+against the birth date). Blocks larger than the rule's cap are skipped and counted: a huge
+block means a key carries no identity (a placeholder, a very common name in one year).
+
+Locality-sensitive blocking covers what exact tokens miss (a typo in the surname together with
+a call name): the name Bloom filters are cut into bands of sampled bit positions; rows of the
+same birth year whose filters agree on every sampled bit of a band become candidates. The
+filters are salted (surname by birth year, first name by birth year and month), so the birth
+year is part of the key anyway.
+
+Rows are addressed by their position ``idx`` in the prepared frame (``linkage.prepare``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from pseudonymise import bloom
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRule:
+    """Rows whose ``left`` columns equal another row's ``right`` columns (default: ``left``)."""
+
+    name: str
+    left: tuple[str, ...]
+    right: tuple[str, ...] | None = None
+    max_rows: int | None = None  # None: the settings' default cap
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Candidate pairs ``i < j`` with the bitmask of rules that proposed them."""
+
+    pairs: pl.DataFrame  # i UInt32, j UInt32, rules UInt32
+    rule_names: tuple[str, ...]
+    pairs_per_rule: dict[str, int]
+    skipped_rows_per_rule: dict[str, int]
+
+
+IDENTITY_RULES: tuple[BlockRule, ...] = (
+    BlockRule("bsn", ("tok_bsn",)),
+    BlockRule("first_name_birth_date", ("tok_first_name_birth_date",)),
+    BlockRule("surname_birth_date", ("tok_surname_year", "tok_birth_md")),
+)
+RULES: tuple[BlockRule, ...] = (
+    *IDENTITY_RULES,
+    BlockRule("initial_birth_date", ("tok_initial_birth_date",)),
+    BlockRule("surname_birth_ym", ("tok_surname_year", "tok_birth_ym")),
+    BlockRule(
+        "surname_birth_date_swapped",
+        ("tok_surname_year", "tok_birth_date_swapped"),
+        ("tok_surname_year", "tok_birth_date"),
+    ),
+    BlockRule("birth_date_sex_pc4", ("tok_birth_date_sex", "pc4")),
+    BlockRule("surname_year", ("tok_surname_year",)),
+    BlockRule("address", ("tok_postcode_house",)),
+    BlockRule("phone", ("tok_phone",)),
+    BlockRule("names", ("fc_surname", "fc_first_name")),
+)
+
+
+def _rule_pairs(rows: pl.DataFrame, rule: BlockRule, cap: int) -> tuple[pl.DataFrame, int]:
+    """Pairs (i < j, different signals) of one rule, and the rows skipped in oversized blocks."""
+    right_cols = rule.right or rule.left
+    left = rows.select("idx", "sig", *rule.left).drop_nulls()
+    if rule.right is None:
+        size = pl.len().over(list(rule.left))
+        sized = left.with_columns(size.alias("_n"))
+        skipped = int(sized.filter(pl.col("_n") > cap).height)
+        left = sized.filter(pl.col("_n") <= cap).drop("_n")
+        right = left
+    else:
+        right = rows.select("idx", "sig", *right_cols).drop_nulls()
+        skipped = 0
+    keys_r = [f"_k{n}" for n in range(len(right_cols))]
+    right = right.rename({"idx": "j", "sig": "sig_r", **dict(zip(right_cols, keys_r, strict=True))})
+    joined = left.rename({"idx": "i"}).join(
+        right, left_on=list(rule.left), right_on=keys_r, how="inner"
+    )
+    pairs = joined.filter(pl.col("sig") != pl.col("sig_r")).select(
+        pl.min_horizontal("i", "j").alias("i"), pl.max_horizontal("i", "j").alias("j")
+    )
+    pairs = pairs.filter(pl.col("i") < pl.col("j")) if rule.right is None else pairs.unique()
+    return pairs, skipped
+
+
+def lsh_keys(
+    filters: npt.NDArray[np.uint64], bands: int, band_bits: int, seed: int
+) -> npt.NDArray[np.uint64]:
+    """(n, bands) band keys: the sampled bits of each band packed into one integer.
+
+    A band of an all-zero (null) filter gets key 0; callers treat 0 as "no key".
+    """
+    n, words = filters.shape
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n, bands), dtype=np.uint64)
+    for band in range(bands):
+        positions = rng.choice(words * 64, size=band_bits, replace=False)
+        key = np.zeros(n, dtype=np.uint64)
+        for bit, pos in enumerate(positions):
+            word = filters[:, pos // 64]
+            set_bit = (word >> np.uint64(pos % 64)) & np.uint64(1)
+            key |= set_bit << np.uint64(bit)
+        out[:, band] = key | np.uint64(1 << 63)  # never 0 for a real filter
+    empty = bloom.popcount(filters) == 0
+    out[empty] = 0
+    return out
+
+
+def _lsh_frame(
+    rows: pl.DataFrame,
+    column: str,
+    matrix: npt.NDArray[np.uint64],
+    group: str,
+    bands: int,
+    band_bits: int,
+    seed: int,
+) -> tuple[pl.DataFrame, list[BlockRule]]:
+    keys = lsh_keys(matrix, bands, band_bits, seed)
+    names = [f"_lsh_{column}_{b}" for b in range(bands)]
+    frame = rows.select("idx", "sig", group).with_columns(
+        pl.Series(name, keys[:, b]).replace(0, None) for b, name in enumerate(names)
+    )
+    rules = [BlockRule(f"lsh_{column}", (group, name)) for name in names]
+    return frame, rules
+
+
+def candidate_pairs(
+    rows: pl.DataFrame,
+    *,
+    filters: dict[str, npt.NDArray[np.uint64]] | None = None,
+    max_block_rows: int,
+    max_address_block_rows: int,
+    lsh_bands: int = 0,
+    lsh_band_bits: int = 24,
+    seed: int = 0,
+    rules: tuple[BlockRule, ...] = RULES,
+) -> Candidates:
+    """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns)."""
+    parts: list[tuple[str, pl.DataFrame, int]] = []
+    for rule in rules:
+        cap = rule.max_rows or (
+            max_address_block_rows if rule.name == "address" else max_block_rows
+        )
+        pairs, skipped = _rule_pairs(rows, rule, cap)
+        parts.append((rule.name, pairs, skipped))
+    if lsh_bands > 0 and filters:
+        for column, matrix in filters.items():
+            frame, lsh_rules = _lsh_frame(
+                rows, column, matrix, "salt_year", lsh_bands, lsh_band_bits, seed
+            )
+            for rule in lsh_rules:
+                pairs, skipped = _rule_pairs(frame, rule, max_block_rows)
+                parts.append((rule.name, pairs, skipped))
+    names = tuple(dict.fromkeys(name for name, _, _ in parts))
+    bit = {name: 1 << n for n, name in enumerate(names)}
+    tagged = [
+        pairs.with_columns(pl.lit(bit[name], dtype=pl.UInt32).alias("rules"))
+        for name, pairs, _ in parts
+    ]
+    schema = {"i": pl.UInt32, "j": pl.UInt32, "rules": pl.UInt32}
+    stacked = pl.concat([t.cast(schema) for t in tagged]) if tagged else pl.DataFrame(schema=schema)  # type: ignore[arg-type]
+    merged = stacked.group_by("i", "j").agg(pl.col("rules").bitwise_or()).sort("i", "j")
+    per_rule: dict[str, int] = {}
+    skipped_per_rule: dict[str, int] = {}
+    for name, pairs, skipped in parts:
+        per_rule[name] = per_rule.get(name, 0) + pairs.height
+        skipped_per_rule[name] = skipped_per_rule.get(name, 0) + skipped
+    return Candidates(merged, names, per_rule, skipped_per_rule)

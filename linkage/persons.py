@@ -1,0 +1,184 @@
+"""Link person rows: block, compare, score (Fellegi-Sunter, EM), cluster with guards.
+
+``link_persons`` works on the pseudonymised persons table only (tokens, Bloom filters, coarse
+clear columns) and the signals' dates. Hard rules on top of the scores: rows of one signal are
+never the same person; rows with different valid BSN tokens never link; rows with the same
+valid BSN token always link (a typo makes a BSN fail the elfproef, so it never becomes another
+valid one).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from linkage.blocking import candidate_pairs
+from linkage.cluster import cluster, keyed_ids
+from linkage.compare import FEATURES, compare
+from linkage.em import FSParams
+from linkage.prepare import KEY, Prepared, prepare
+from linkage.score import pair_weights, posterior, term_frequencies, train
+from linkage.settings import LinkageSettings
+from pseudonymise.keys import MasterKey
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+ID_PURPOSE: Final = "linkage/ids"
+#: Used when no key is given (tests, demos): ids are then only pseudonymous to outsiders
+#: who do not know this constant, i.e. not at all. Production passes the master key.
+_UNKEYED: Final = "radar-linkage-unkeyed-ids"
+
+LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "birth_date": (
+        "not comparable",
+        "exact",
+        "day and month swapped",
+        "year and month (day unknown)",
+        "month and day (year differs)",
+        "year and month (day differs)",
+        "year only",
+        "year (month unknown)",
+        "disagree",
+    ),
+    "first_name": (
+        "not comparable",
+        "dice >= 0.95",
+        "dice >= 0.8",
+        "dice >= 0.6",
+        "dice < 0.6",
+        "initial with birth date",
+    ),
+    "surname": ("not comparable", "dice >= 0.95", "dice >= 0.8", "dice >= 0.6", "dice < 0.6"),
+    "sex": ("not comparable", "agree", "disagree"),
+    "address": (
+        "not comparable",
+        "postcode and house number",
+        "similar address",
+        "same pc4",
+        "different pc4",
+    ),
+    "phone": ("not comparable", "agree", "disagree"),
+    "age": ("not comparable", "within 3 years", "further apart"),
+}
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """Person links, the statistics of the run, and what ``explain`` needs."""
+
+    person_links: pl.DataFrame  # region_code, signal_id, person_seq, person_id
+    pairs_per_rule: dict[str, int]
+    skipped_rows_per_rule: dict[str, int]
+    candidate_pairs: int
+    linked_pairs: int
+    params: FSParams
+    cluster_stats: dict[str, int]
+    seconds: dict[str, float]
+    _prepared: Prepared = field(repr=False)
+    _frequencies: dict[str, F64] | None = field(repr=False)
+
+    def explain(self, left: tuple[str, str, int], right: tuple[str, str, int]) -> pl.DataFrame:
+        """Per feature: the agreement level and the weight it adds; never a value."""
+        rows = self._prepared.rows
+        found = []
+        for region, signal, seq in (left, right):
+            hit = rows.filter(
+                (pl.col("region_code") == region)
+                & (pl.col("signal_id") == signal)
+                & (pl.col("person_seq") == seq)
+            ).get_column("idx")
+            if hit.len() != 1:
+                raise KeyError("person row not in this link result")
+            found.append(int(hit[0]))
+        i = np.asarray([found[0]], dtype=np.int64)
+        j = np.asarray([found[1]], dtype=np.int64)
+        levels = compare(self._prepared, i, j)
+        weights = pair_weights(self.params, levels, i, j, self._frequencies)
+        return pl.DataFrame(
+            {
+                "feature": list(FEATURES),
+                "level": [int(levels[f][0]) for f in FEATURES],
+                "agreement": [LEVEL_NAMES[f][int(levels[f][0])] for f in FEATURES],
+                "weight": [float(weights[f][0]) for f in FEATURES],
+            }
+        )
+
+
+def link_persons(
+    persons: pl.DataFrame,
+    signals: pl.DataFrame,
+    settings: LinkageSettings | None = None,
+    *,
+    key: MasterKey | None = None,
+) -> LinkResult:
+    """Link the pseudonymised ``persons``; ``signals`` gives received dates (age estimates)."""
+    s = settings or LinkageSettings()
+    clock: dict[str, float] = {}
+    started = time.perf_counter()
+    p = prepare(persons, signals)
+    clock["prepare"] = time.perf_counter() - started
+    cands = candidate_pairs(
+        p.rows,
+        filters={"bf_surname": p.filters["bf_surname"]},
+        max_block_rows=s.max_block_rows,
+        max_address_block_rows=s.max_address_block_rows,
+        lsh_bands=s.lsh_bands,
+        lsh_band_bits=s.lsh_band_bits,
+        seed=s.seed,
+    )
+    clock["blocking"] = time.perf_counter() - started - sum(clock.values())
+    i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
+    j = cands.pairs.get_column("j").to_numpy().astype(np.int64)
+    rules = cands.pairs.get_column("rules").to_numpy().astype(np.uint32)
+    levels = compare(p, i, j)
+    bsn = p.codes["tok_bsn"]
+    both_bsn = (bsn[i] >= 0) & (bsn[j] >= 0)
+    same_bsn = both_bsn & (bsn[i] == bsn[j])
+    clock["compare"] = time.perf_counter() - started - sum(clock.values())
+    params = train(p, levels, rules, cands.rule_names, s, int(same_bsn.sum()))
+    frequencies = term_frequencies(p) if s.term_frequency else None
+    weights = pair_weights(params, levels, i, j, frequencies)
+    total = np.sum([weights[f] for f in FEATURES], axis=0) if i.size else np.zeros(0)
+    prob = posterior(params.prior, total)
+    accept = (same_bsn | ((prob >= s.match_probability) & ~both_bsn)) if i.size else same_bsn
+    clock["score"] = time.perf_counter() - started - sum(clock.values())
+    strength = np.where(same_bsn, np.inf, total)
+    labels, stats = cluster(
+        p.size,
+        i[accept],
+        j[accept],
+        strength[accept],
+        p.clear["sig"],
+        bsn,
+        max_rows=s.max_cluster_rows,
+    )
+    hmac_key = key.derive_hmac_key(ID_PURPOSE) if key is not None else _UNKEYED
+    member = pl.concat_str(
+        [pl.col("region_code"), pl.col("signal_id"), pl.col("person_seq").cast(pl.Utf8)],
+        separator="|",
+    )
+    links = (
+        p.rows.select(*KEY)
+        .with_columns(pl.Series("_smallest", labels))
+        .with_columns(member.gather(pl.col("_smallest")).alias("_member"))
+        .with_columns(keyed_ids(pl.col("_member"), hmac_key, "P").alias("person_id"))
+        .select(*KEY, "person_id")
+    )
+    clock["cluster"] = time.perf_counter() - started - sum(clock.values())
+    return LinkResult(
+        person_links=links,
+        pairs_per_rule=cands.pairs_per_rule,
+        skipped_rows_per_rule=cands.skipped_rows_per_rule,
+        candidate_pairs=int(i.size),
+        linked_pairs=int(accept.sum()),
+        params=params,
+        cluster_stats=stats,
+        seconds=clock,
+        _prepared=p,
+        _frequencies=frequencies,
+    )

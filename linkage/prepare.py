@@ -1,0 +1,129 @@
+"""Prepare the pseudonymised persons table for linkage: row order, integer codes, filters.
+
+Rows are sorted by ``(region_code, signal_id, person_seq)`` and numbered ``idx``; ``sig`` numbers
+the signals. Every token becomes a dense integer code (``-1`` for null) so that comparisons are
+integer equality on numpy arrays; the Bloom filters become ``(n, words)`` ``uint64`` matrices.
+The salt groups of the filters are rebuilt from clear columns: two rows' surname filters are
+comparable only under equal salts (``pseudonymise.persons.FIELD_SALTS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from pseudonymise import bloom
+from pseudonymise.schema import BLOOM_COLUMNS, TOKEN_COLUMNS
+from radar.errors import SchemaError
+
+KEY: Final = ("region_code", "signal_id", "person_seq")
+SIGNAL_COLUMNS: Final = ("region_code", "signal_id", "kind", "received_on", "closed_on")
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The persons in linkage order, with numpy views of what comparisons read."""
+
+    rows: pl.DataFrame  # idx, sig, key columns, tokens, clear columns (no filters)
+    codes: dict[str, I64]  # token column -> dense code, -1 for null
+    filters: dict[str, npt.NDArray[np.uint64]]  # bf_* -> (n, words)
+    clear: dict[str, I64]  # birth_year, has_birth_month, has_birth_day, sex, pc4, muni, ...
+
+    @property
+    def size(self) -> int:
+        return self.rows.height
+
+
+def _check(persons: pl.DataFrame, signals: pl.DataFrame) -> None:
+    missing = [c for c in (*KEY, *TOKEN_COLUMNS, *BLOOM_COLUMNS) if c not in persons.columns]
+    missing += [f"signals.{c}" for c in SIGNAL_COLUMNS if c not in signals.columns]
+    if missing:
+        raise SchemaError("linkage input lacks columns: " + ", ".join(missing))
+
+
+def _code(series: pl.Series) -> I64:
+    codes = series.rank("dense").cast(pl.Int64).fill_null(0).to_numpy() - 1
+    return np.ascontiguousarray(codes, dtype=np.int64)
+
+
+def _flag(series: pl.Series) -> I64:
+    return np.asarray(series.fill_null(False).to_numpy(), dtype=np.int64)
+
+
+def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
+    """Sort, number and encode ``persons``; ``signals`` gives each row its received date."""
+    _check(persons, signals)
+    sig = signals.select(
+        "region_code", "signal_id", pl.col("received_on").dt.year().alias("received_year")
+    )
+    rows = (
+        persons.sort(*KEY)
+        .join(sig, on=["region_code", "signal_id"], how="left", maintain_order="left")
+        .with_row_index("idx")
+        .with_columns(
+            pl.col("idx").cast(pl.UInt32),
+            pl.struct("region_code", "signal_id").rank("dense").cast(pl.Int64).alias("sig"),
+        )
+    )
+    codes = {c: _code(rows.get_column(c)) for c in TOKEN_COLUMNS}
+    filters = {c: bloom.to_numpy(rows.get_column(c)) for c in BLOOM_COLUMNS}
+    year = rows.get_column("birth_year").cast(pl.Int64).fill_null(-1).to_numpy()
+    implied = (
+        rows.select(
+            pl.coalesce(
+                pl.col("birth_year").cast(pl.Int64),
+                pl.col("received_year").cast(pl.Int64) - pl.col("age_estimate").cast(pl.Int64),
+            )
+        )
+        .to_series()
+        .fill_null(-1)
+        .to_numpy()
+    )
+    clear = {
+        "birth_year": np.asarray(year, dtype=np.int64),
+        "implied_year": np.asarray(implied, dtype=np.int64),
+        "has_age": _flag(rows.get_column("age_estimate").is_not_null()),
+        "has_month": _flag(rows.get_column("has_birth_month")),
+        "has_day": _flag(rows.get_column("has_birth_day")),
+        "sex": _code(rows.get_column("sex").replace("O", None)),
+        "pc4": _code(rows.get_column("pc4")),
+        "municipality": _code(rows.get_column("municipality_code")),
+        "initials": _flag(rows.get_column("first_names_initials")),
+        "sig": rows.get_column("sig").to_numpy().astype(np.int64),
+    }
+    salt = np.where(year >= 0, year, -10_000 - clear["municipality"])
+    rows = rows.with_columns(
+        pl.Series("salt_year", salt),
+        *(
+            pl.Series(f"fc_{c[3:]}", filter_code(filters[c])).replace(-1, None)
+            for c in ("bf_first_name", "bf_surname")
+        ),
+    )
+    keep = [
+        "idx",
+        "sig",
+        *KEY,
+        "received_year",
+        "birth_year",
+        "salt_year",
+        "pc4",
+        "sex",
+        "fc_first_name",
+        "fc_surname",
+        *TOKEN_COLUMNS,
+    ]
+    return Prepared(rows.select(keep), codes, filters, clear)
+
+
+def filter_code(matrix: npt.NDArray[np.uint64]) -> I64:
+    """Dense code of each distinct filter (equal filters: same value under the same salt)."""
+    words = pl.DataFrame({f"w{k}": matrix[:, k] for k in range(matrix.shape[1])})
+    codes = words.select(pl.struct(pl.all()).rank("dense").cast(pl.Int64) - 1).to_series()
+    out = codes.to_numpy().astype(np.int64)
+    out[matrix.sum(axis=1) == 0] = -1
+    return out

@@ -1,0 +1,158 @@
+"""Scoring candidate pairs: training the Fellegi-Sunter model and the match weight per pair.
+
+Term-frequency awareness: the names themselves are unseen, so the frequency of a Bloom filter
+value inside its salt group (same filter = same name under the same salt) stands in for the
+name's frequency. For exact agreement (level 1) on a name, u becomes the larger of the
+trained u and that frequency: agreeing on a name every tenth person of that birth year carries
+is weaker evidence than agreeing on a rare one. Only common values are affected (at least
+``_TF_MIN_ROWS`` rows), so a small data set's noisy counts do not inflate rare names.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from linkage.compare import FEATURES, compare
+from linkage.em import EMSession, FSParams, default_m, estimate_u, run_em
+from linkage.prepare import Prepared
+from linkage.settings import LinkageSettings
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+I8 = npt.NDArray[np.int8]
+_TF_MIN_ROWS: Final = 5
+_MIN_BSN_ROWS: Final = 200
+#: Training sessions: the blocking rule and the features it may estimate.
+SESSIONS: Final = (
+    ("first_name_birth_date", ("surname", "sex", "address", "phone")),
+    ("surname_birth_date", ("first_name", "sex", "address", "phone")),
+    ("bsn", ("birth_date", "first_name", "surname", "sex", "address", "phone", "age")),
+)
+#: Which session's estimate of a feature wins (averaging mixes in biased estimates).
+_USE: Final = {"birth_date": ("bsn",), "age": ("bsn",)}
+
+
+def random_pairs(p: Prepared, count: int, seed: int) -> tuple[I64, I64]:
+    """About ``count`` random pairs of rows from different signals."""
+    rng = np.random.default_rng(seed)
+    n = p.size
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    i = rng.integers(0, n, size=count, dtype=np.int64)
+    j = rng.integers(0, n, size=count, dtype=np.int64)
+    sig = p.clear["sig"]
+    keep = sig[i] != sig[j]
+    return i[keep], j[keep]
+
+
+def name_frequency(p: Prepared, column: str, groups: list[I64]) -> F64:
+    """Per row: share of its salt group's rows carrying the same filter (NaN without one)."""
+    matrix = p.filters[column]
+    words = {f"w{k}": matrix[:, k] for k in range(matrix.shape[1])}
+    salt = {f"g{k}": g for k, g in enumerate(groups)}
+    frame = pl.DataFrame({**words, **salt})
+    counted = frame.select(
+        pl.len().over([*salt, *words]).alias("n"),
+        pl.len().over(list(salt)).alias("total"),
+    )
+    n = counted.get_column("n").to_numpy().astype(np.float64)
+    total = counted.get_column("total").to_numpy().astype(np.float64)
+    freq = np.where(n >= _TF_MIN_ROWS, n / total, 0.0)
+    freq[matrix.sum(axis=1) == 0] = np.nan
+    return np.asarray(freq, dtype=np.float64)
+
+
+def term_frequencies(p: Prepared) -> dict[str, F64]:
+    """Name frequencies per row within the filters' salt groups, keyed by feature name."""
+    year = p.clear["birth_year"]
+    surname_salt = np.where(year >= 0, year, -10_000 - p.clear["municipality"])
+    month = np.where(year >= 0, p.codes["tok_birth_ym"], -1)
+    return {
+        "surname": name_frequency(p, "bf_surname", [surname_salt]),
+        "first_name": name_frequency(p, "bf_first_name", [surname_salt, month]),
+    }
+
+
+def train(
+    p: Prepared,
+    levels: dict[str, I8],
+    rules: npt.NDArray[np.uint32],
+    rule_names: tuple[str, ...],
+    settings: LinkageSettings,
+    bsn_pairs: int,
+) -> FSParams:
+    """u from random pairs, m by EM per identity session, the prior from BSN agreement."""
+    ri, rj = random_pairs(p, settings.random_pairs, settings.seed)
+    u = estimate_u(compare(p, ri, rj))
+    start = default_m()
+    found: dict[str, list[tuple[str, F64]]] = {f: [] for f in FEATURES}
+    sessions: list[EMSession] = []
+    for rule, features in SESSIONS:
+        if rule not in rule_names:
+            continue
+        mask = (rules & np.uint32(1 << rule_names.index(rule))) > 0
+        subset = {f: levels[f][mask] for f in features}
+        m, session = run_em(
+            rule,
+            subset,
+            features,
+            u,
+            start,
+            iterations=settings.em_iterations,
+            tolerance=settings.em_tolerance,
+        )
+        sessions.append(session)
+        for f, values in m.items():
+            found[f].append((rule, values))
+    m_final: dict[str, F64] = {}
+    for f in FEATURES:
+        chosen = [v for rule, v in found[f] if rule in _USE.get(f, (rule,))]
+        m_final[f] = np.mean(chosen, axis=0) if chosen else start[f]
+    return FSParams(m_final, u, _prior(p, bsn_pairs, sessions), sessions)
+
+
+def _prior(p: Prepared, bsn_pairs: int, sessions: list[EMSession]) -> float:
+    """Chance that two random rows are the same person.
+
+    From the rows with a valid BSN (equal tokens = same person) when there are enough of
+    them; otherwise from the matches EM found in the identity sessions (a lower bound).
+    """
+    with_bsn = int((p.codes["tok_bsn"] >= 0).sum())
+    if with_bsn >= _MIN_BSN_ROWS and bsn_pairs > 0:
+        prior = bsn_pairs / (with_bsn * (with_bsn - 1) / 2)
+    else:
+        found = max((s.match_share * s.pairs for s in sessions if s.name != "bsn"), default=1.0)
+        prior = max(found, 1.0) / max(p.size * (p.size - 1) / 2, 1.0)
+    return float(np.clip(prior, 1e-12, 0.5))
+
+
+def pair_weights(
+    params: FSParams,
+    levels: dict[str, I8],
+    i: I64,
+    j: I64,
+    frequencies: dict[str, F64] | None,
+) -> dict[str, F64]:
+    """The weight (log2 Bayes factor) each feature contributes to each pair."""
+    weights = params.weights()
+    out = {f: weights[f][levels[f].astype(np.int64)] for f in FEATURES}
+    if frequencies:
+        for f, freq in frequencies.items():
+            exact = levels[f] == 1
+            if not exact.any():
+                continue
+            fr = np.fmax(freq[i[exact]], freq[j[exact]])
+            u_tf = np.fmax(np.nan_to_num(fr), params.u[f][1])
+            w = np.log2(max(params.m[f][1], 1e-9) / u_tf)
+            out[f][exact] = w
+    return out
+
+
+def posterior(prior: float, total_weight: F64) -> F64:
+    """Match probability from the prior and the summed weight."""
+    log_odds = np.log2(prior / (1 - prior)) + total_weight
+    return np.asarray(1.0 / (1.0 + np.exp2(-np.clip(log_odds, -60, 60))), dtype=np.float64)

@@ -1,0 +1,173 @@
+"""link_persons on tiny hand-built persons: hard constraints, ids, explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import subprocess
+import sys
+from typing import Any
+
+import polars as pl
+import pytest
+
+from linkage.persons import link_persons
+from linkage.settings import LinkageSettings
+from pseudonymise.keys import MasterKey
+from pseudonymise.persons import INPUT_COLUMNS, pseudonymise_persons
+
+KEY = MasterKey(b"k" * 32)
+# valid BSNs (elfproef): 111222333, 123456782
+BASE: dict[str, Any] = {
+    "role": "slachtoffer",
+    "bsn": None,
+    "bsn_status": "missing",
+    "first_names": "johanna",
+    "first_names_initials": False,
+    "surname_prefix": "de",
+    "surname": "vries",
+    "birth_year": 1985,
+    "birth_month": 4,
+    "birth_day": 12,
+    "age_estimate": None,
+    "sex": "V",
+    "street": "dorpsstraat",
+    "house_number": 12,
+    "house_number_suffix": None,
+    "postcode": "1234AB",
+    "city": "ergens",
+    "municipality_code": "GM0363",
+    "phone": None,
+}
+
+
+def _persons(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    full = [BASE | r for r in rows]
+    return pl.DataFrame(full, schema=INPUT_COLUMNS)
+
+
+def _signals(persons: pl.DataFrame) -> pl.DataFrame:
+    keys = persons.select("region_code", "signal_id").unique(maintain_order=True)
+    return keys.with_columns(
+        kind=pl.lit("melding"),
+        received_on=pl.lit(dt.date(2024, 1, 1)),
+        closed_on=pl.lit(None, dtype=pl.Date),
+    )
+
+
+def _background(n: int = 400) -> list[dict[str, Any]]:
+    """Unrelated persons, so that u probabilities are those of a population."""
+    rng = random.Random(5)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out = []
+    for k in range(n):
+        out.append(
+            {
+                "region_code": "VT02",
+                "signal_id": f"bg{k // 2}",
+                "person_seq": k % 2 + 1,
+                "first_names": "".join(rng.choices(letters, k=6)),
+                "surname": "".join(rng.choices(letters, k=7)),
+                "surname_prefix": None,
+                "birth_year": rng.randint(1940, 2020),
+                "birth_month": rng.randint(1, 12),
+                "birth_day": rng.randint(1, 28),
+                "sex": rng.choice("MV"),
+                "house_number": rng.randint(1, 300),
+                "postcode": f"{rng.randint(1000, 9999)}XY",
+                "bsn": None,
+                "bsn_status": "missing",
+            }
+        )
+    return out
+
+
+def _link(rows: list[dict[str, Any]]) -> tuple[dict[tuple[str, int], str], Any]:
+    persons = pseudonymise_persons(_persons(rows + _background()), KEY, workers=1)
+    result = link_persons(persons, _signals(persons), LinkageSettings(random_pairs=2_000), key=KEY)
+    ids = {
+        (r["signal_id"], r["person_seq"]): r["person_id"]
+        for r in result.person_links.iter_rows(named=True)
+    }
+    return ids, result
+
+
+def _row(signal: str, seq: int = 1, **extra: Any) -> dict[str, Any]:
+    return {"region_code": "VT01", "signal_id": signal, "person_seq": seq, **extra}
+
+
+def test_same_person_in_three_signals_links_with_stable_ids() -> None:
+    rows = [_row("s1"), _row("s2"), _row("s3", first_names="johana")]
+    rows += [_row(f"x{n}", first_names=f"anna{n}", birth_day=n + 1) for n in range(8)]
+    ids, result = _link(rows)
+    assert ids[("s1", 1)] == ids[("s2", 1)] == ids[("s3", 1)]
+    assert ids[("x0", 1)] != ids[("s1", 1)]
+    again, _ = _link(list(reversed(rows)))
+    assert again == ids
+    assert all(value.startswith("P") and len(value) == 21 for value in ids.values())
+    assert result.pairs_per_rule["first_name_birth_date"] >= 1
+
+
+def test_two_rows_of_one_signal_never_link() -> None:
+    ids, _ = _link([_row("s1", 1), _row("s1", 2), _row("s2", 1)])
+    assert ids[("s1", 1)] != ids[("s1", 2)]
+
+
+def test_different_valid_bsns_never_link() -> None:
+    rows = [
+        _row("s1", bsn="111222333", bsn_status="valid"),
+        _row("s2", bsn="123456782", bsn_status="valid"),
+    ]
+    ids, _ = _link(rows)
+    assert ids[("s1", 1)] != ids[("s2", 1)]
+
+
+def test_same_valid_bsn_always_links() -> None:
+    rows = [
+        _row("s1", bsn="111222333", bsn_status="valid"),
+        _row(
+            "s2",
+            bsn="111222333",
+            bsn_status="valid",
+            first_names="piet",
+            surname="bakker",
+            birth_year=1960,
+            street=None,
+            house_number=None,
+            postcode=None,
+        ),
+    ]
+    ids, _ = _link(rows)
+    assert ids[("s1", 1)] == ids[("s2", 1)]
+
+
+def test_housemates_with_other_birth_dates_stay_apart() -> None:
+    rows = [_row("s1"), _row("s2", first_names="pieter", sex="M", birth_year=1983, birth_day=3)]
+    ids, _ = _link(rows)
+    assert ids[("s1", 1)] != ids[("s2", 1)]
+
+
+def test_explain_names_fields_and_weights_never_values() -> None:
+    _, result = _link([_row("s1"), _row("s2")])
+    table = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
+    assert table.columns == ["feature", "level", "agreement", "weight"]
+    birth = table.filter(pl.col("feature") == "birth_date").row(0, named=True)
+    assert birth["agreement"] == "exact" and birth["weight"] > 0
+    text = str(table.to_dicts())
+    for value in ("johanna", "vries", "1985", "dorpsstraat", "1234"):
+        assert value not in text
+
+
+def test_linkage_does_not_import_prefect() -> None:
+    code = (
+        "import sys, linkage.persons, linkage.recurrence, linkage.evaluate; "
+        "sys.exit('prefect' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize("probability", [0.5, 0.99])
+def test_settings_are_frozen(probability: float) -> None:
+    settings = LinkageSettings(match_probability=probability)
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error type
+        settings.match_probability = 0.1  # type: ignore[misc]
