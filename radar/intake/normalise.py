@@ -295,5 +295,5 @@ def with_normalised(
     for stage in stages:
         distinct = distinct.with_columns(expr.alias(name) for name, expr in stage.items())
     return frame.join(
-        distinct.collect().lazy(), on=inputs, how="left", nulls_equal=True, maintain_order="left"
+        distinct.collect().lazy(), on=inputs, how="left", nulls_equal=True
     )

@@ -65,7 +65,6 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
             ),
             on="n_region_code",
             how="left",
-            maintain_order="left",
         )
         .collect()
     )
