@@ -24,10 +24,13 @@ from radar.settings import RedactSettings
 def pseudonymise_batch(batch: BatchIntake, key: MasterKey, redact: RedactSettings) -> BatchIntake:
     """The batch with signals and persons pseudonymised (tokens, encodings, redacted notes)."""
     progress.advance("pseudonymise", 0, 2)
-    persons = pseudonymise_persons(batch.persons, key)
-    progress.advance("pseudonymise", 1, 2)
     signals = pseudonymise_signals(
-        batch.signals, workers=redact.workers, deduce_cache_dir=redact.deduce_cache_dir
+        batch.signals,
+        batch.persons,
+        workers=redact.workers,
+        deduce_cache_dir=redact.deduce_cache_dir,
     )
+    progress.advance("pseudonymise", 1, 2)
+    persons = pseudonymise_persons(batch.persons, key)
     progress.advance("pseudonymise", 2, 2)
     return dataclasses.replace(batch, signals=signals, persons=persons)

@@ -38,16 +38,73 @@ PSEUDONYMISED_SIGNALS: Final = TableSchema(
 )
 
 
+def known_per_note(
+    signals: pl.DataFrame, persons: pl.DataFrame, notes: pl.Series
+) -> list[list[tuple[str, str]]]:
+    """For each note, the identifiers the signals carrying it know from their person rows.
+
+    Notes are redacted once per distinct text, so a note shared by several signals (a
+    re-delivery) gets the union of their persons' identifiers.
+    """
+    surname = pl.concat_str("surname_prefix", "surname", separator=" ", ignore_nulls=True)
+    birth = pl.date("birth_year", "birth_month", "birth_day").dt.to_string("%Y-%m-%d")
+    fields = [
+        ("PERSOON", pl.when(~pl.col("first_names_initials")).then(pl.col("first_names"))),
+        ("PERSOON", pl.col("surname")),
+        ("PERSOON", surname),
+        ("ADRES", pl.col("street")),
+        ("PLAATS", pl.col("city")),
+        ("POSTCODE", pl.col("postcode")),
+        ("TELEFOON", pl.col("phone")),
+        ("BSN", pl.col("bsn")),
+        ("DATUM", birth),
+    ]
+    values = (
+        persons.select(
+            "delivery_id",
+            "region_code",
+            "signal_id",
+            known=pl.concat_list(pl.struct(e=pl.lit(t), v=x) for t, x in fields),
+        )
+        .explode("known")
+        .unnest("known")
+        .drop_nulls("v")
+    )
+    per_note = (
+        signals.select("delivery_id", "region_code", "signal_id", "note")
+        .drop_nulls("note")
+        .join(values, on=["delivery_id", "region_code", "signal_id"])
+        .group_by("note")
+        .agg(pl.struct("e", "v").unique())
+    )
+    lookup = dict(zip(per_note["note"].to_list(), per_note["e"].to_list(), strict=True))
+    return [[(k["e"], k["v"]) for k in lookup.get(note, [])] for note in notes.to_list()]
+
+
 def pseudonymise_signals(
-    signals: pl.DataFrame, *, workers: int, deduce_cache_dir: Path | None = None
+    signals: pl.DataFrame,
+    persons: pl.DataFrame,
+    *,
+    workers: int,
+    deduce_cache_dir: Path | None = None,
 ) -> pl.DataFrame:
-    """The intake signals with ``note`` replaced by ``note_redacted`` and ``note_status``."""
-    distinct = signals.select(pl.col("note").unique(maintain_order=True).drop_nulls())
+    """The intake signals with ``note`` replaced by ``note_redacted`` and ``note_status``.
+
+    ``persons`` (the normalised intake persons of the same batch) tell the redactor which
+    names, addresses and numbers each note may hold; a note in which one of them survives
+    redaction is withheld.
+    """
+    notes = signals.select(pl.col("note").unique(maintain_order=True).drop_nulls()).get_column(
+        "note"
+    )
     redacted = pl.concat(
         [
-            distinct,
+            notes.to_frame(),
             redact_notes(
-                distinct.get_column("note"), workers=workers, deduce_cache_dir=deduce_cache_dir
+                notes,
+                workers=workers,
+                known=known_per_note(signals, persons, notes),
+                deduce_cache_dir=deduce_cache_dir,
             ),
         ],
         how="horizontal",

@@ -10,9 +10,16 @@ Definitions (``evaluate_redaction`` and the tests use the same):
   that overlaps some true span of any type. Over all types together: ``token_precision``.
 * **token recall**: the share of word tokens inside true spans that were replaced.
 * **notes/s**: notes redacted per second of wall-clock time once the workers are up;
-  ``startup_seconds`` is reported apart (each worker loads deduce once).
+  ``startup_seconds`` is reported apart (each worker loads deduce once); notes per CPU-second
+  too (the machine may be shared).
 
-Run it: ``python -m pseudonymise.redact.evaluate --notes 5000 --workers 2 [--min-chars 280]``.
+With ``known`` (``--known``), each note also gets the identifiers Radar knows from the
+structured fields of its subject (``known_from_subjects``: names, street, place, postcode,
+phone, BSN, birth date, normalised as the intake does); ``residual_withheld`` counts the notes
+withheld because one of them survived redaction.
+
+Run it: ``python -m pseudonymise.redact.evaluate --notes 5000 --workers 2 [--min-chars 280]
+[--known]`` (``--known`` prints the report without and with known identifiers).
 """
 
 from __future__ import annotations
@@ -25,9 +32,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
+from pseudonymise.redact.known import KnownIdentifier
 from pseudonymise.redact.parallel import Outcome, RedactorPool
+from radar.intake.normalise import fold
 from radar.synth.notes import NOTE_ENTITY_TYPES, compose_notes, synthetic_subjects
 
 _WORD = re.compile(r"\w+")
@@ -74,6 +84,8 @@ class RedactionReport:
     precision: tuple[TypePrecision, ...]
     token_precision: float
     token_recall: float
+    with_known: bool = False
+    residual_withheld: int = 0
 
     @property
     def notes_per_second(self) -> float:
@@ -90,7 +102,13 @@ class RedactionReport:
 
     def table(self) -> str:
         """A plain-text summary."""
+        known = (
+            f"with known identifiers (withheld with a surviving one: {self.residual_withheld})"
+            if self.with_known
+            else "without known identifiers"
+        )
         lines = [
+            known,
             f"notes {self.notes} (mean {self.mean_chars:.0f} chars), withheld {self.withheld}, "
             f"workers {self.workers}: {self.notes_per_second:.0f} notes/s "
             f"({self.seconds:.1f} s, start-up {self.startup_seconds:.1f} s apart); "
@@ -162,12 +180,64 @@ def score(
     return recall, precision, token_precision, token_recall, withheld
 
 
-def evaluate_redaction(n: int, seed: int, workers: int, min_chars: int = 0) -> RedactionReport:
+def _birth_dates(subjects: pl.DataFrame, seed: int) -> pl.Series:
+    """The victims' birth dates ``compose_notes(subjects, seed)`` writes.
+
+    They are not a subject field: ``compose_notes`` draws the age as the first draw of its
+    generator (``radar.synth.notes._format_values``); this repeats that draw.
+    """
+    days_old = np.random.default_rng(seed).integers(18 * 365, 70 * 365, subjects.height)
+    return subjects.select(
+        pl.col("received_on") - pl.duration(days=pl.lit(pl.Series(days_old)))
+    ).to_series()
+
+
+def known_from_subjects(subjects: pl.DataFrame, seed: int) -> list[list[KnownIdentifier]]:
+    """Per subject, the identifiers its structured fields give, normalised like the intake.
+
+    Names lowercase ASCII (``fold``), phones in international form (``31...``), postcodes
+    ``1234AB``, birth dates ``YYYY-MM-DD``. The surname is given whole (with its tussenvoegsel);
+    the matcher finds its words on their own too.
+    """
+    national = pl.col("phone").str.replace_all(r"\D", "")
+    frame = subjects.with_columns(_geb=_birth_dates(subjects, seed)).select(
+        pl.concat_list(
+            pl.struct(e=pl.lit(entity), v=value)
+            for entity, value in (
+                ("PERSOON", fold(pl.col("victim_first_name"))),
+                ("PERSOON", fold(pl.col("victim_surname"))),
+                ("PERSOON", fold(pl.col("perpetrator_first_name"))),
+                ("PERSOON", fold(pl.col("perpetrator_surname"))),
+                ("PERSOON", fold(pl.col("child_first_name"))),
+                ("ADRES", fold(pl.col("street"))),
+                ("PLAATS", fold(pl.col("city"))),
+                ("POSTCODE", pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase()),
+                ("TELEFOON", pl.lit("31") + national.str.slice(1)),
+                ("BSN", pl.col("bsn")),
+                ("DATUM", pl.col("_geb").dt.to_string("%Y-%m-%d")),
+            )
+        )
+        .list.eval(pl.element().filter(pl.element().struct.field("v").is_not_null()))
+        .alias("known")
+    )
+    return [[(k["e"], k["v"]) for k in row] for row in frame["known"].to_list()]
+
+
+def evaluate_redaction(
+    n: int, seed: int, workers: int, min_chars: int = 0, *, with_known: bool = False
+) -> RedactionReport:
     """Redact ``n`` synthetic notes (``seed``) with ``workers`` processes and score the result.
 
-    ``min_chars`` keeps only notes at least that long (for speed figures on longer notes).
+    ``min_chars`` keeps only notes at least that long (for speed figures on longer notes);
+    ``with_known`` gives every note the identifiers of its subject (``known_from_subjects``).
     """
-    notes, spans = compose_notes(synthetic_subjects(n * (4 if min_chars else 1), seed), seed)
+    subjects = synthetic_subjects(n * (4 if min_chars else 1), seed)
+    notes, spans = compose_notes(subjects, seed)
+    known_by_key = (
+        dict(zip(subjects["note_key"].to_list(), known_from_subjects(subjects, seed), strict=True))
+        if with_known
+        else {}
+    )
     if min_chars:
         notes = notes.filter(pl.col("note").str.len_chars() >= min_chars).head(n)
     n = notes.height
@@ -176,12 +246,14 @@ def evaluate_redaction(n: int, seed: int, workers: int, min_chars: int = 0) -> R
     for key, entity_type, start, end in spans.iter_rows():
         by_key.setdefault(key, []).append((entity_type, start, end))
     truth = [by_key.get(key, []) for key in notes["note_key"].to_list()]
+    known = [known_by_key[key] for key in notes["note_key"].to_list()] if with_known else None
     with RedactorPool(workers) as pool:
         started = time.perf_counter()
-        outcomes = pool.redact_texts(texts, with_findings=True)
+        outcomes = pool.redact_texts(texts, with_findings=True, known=known)
         seconds = time.perf_counter() - started
         startup = pool.startup_seconds
         cpu = pool.cpu_seconds
+        residual = pool.residual_withheld
     recall, precision, token_precision, token_recall, withheld = score(texts, truth, outcomes)
     return RedactionReport(
         notes=n,
@@ -195,6 +267,8 @@ def evaluate_redaction(n: int, seed: int, workers: int, min_chars: int = 0) -> R
         precision=tuple(precision),
         token_precision=token_precision,
         token_recall=token_recall,
+        with_known=with_known,
+        residual_withheld=residual,
     )
 
 
@@ -205,9 +279,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--min-chars", type=int, default=0, help="only notes this long or longer")
+    parser.add_argument(
+        "--known", action="store_true", help="also with the subjects' known identifiers"
+    )
     args = parser.parse_args(argv)
-    report = evaluate_redaction(args.notes, args.seed, args.workers, args.min_chars)
-    sys.stdout.write(report.table() + "\n")
+    for with_known in (False, True) if args.known else (False,):
+        report = evaluate_redaction(
+            args.notes, args.seed, args.workers, args.min_chars, with_known=with_known
+        )
+        sys.stdout.write(report.table() + "\n\n")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ note whose redaction raises or times out becomes null with status ``withheld``; 
 dies, every note of its unfinished chunks is withheld. ``workers=1`` runs in this process with
 one redactor kept for the life of the process.
 
+``known`` (optional) gives each note the identifiers already known about its signal (see
+``known``); it travels with the note's chunk as tuples of short strings. A note in which one of
+them survives redaction is withheld too, and counted in ``RedactorPool.residual_withheld``.
+
 Workers start with the ``spawn`` method: forking a process that already runs polars' thread
 pool can deadlock.
 """
@@ -24,11 +28,13 @@ from typing import Final
 import polars as pl
 
 from pseudonymise.redact.deduce_cache import build_cache, cache_ready
+from pseudonymise.redact.known import KnownIdentifier, KnownIdentifierError, check_types
 from pseudonymise.redact.redactor import (
     DEFAULT_TIMEOUT_SECONDS,
     Finding,
     NoteRedactor,
     RedactionError,
+    ResidualIdentifierError,
 )
 
 REDACTED: Final = "redacted"
@@ -40,6 +46,9 @@ DEFAULT_CHUNK_SIZE: Final = 200
 
 # (redacted text or None when withheld, findings when asked for)
 Outcome = tuple[str | None, tuple[Finding, ...] | None]
+# per note: the (entity type, normalised value) pairs known about its signal
+Known = Sequence[Sequence[KnownIdentifier]]
+_KnownChunk = tuple[tuple[KnownIdentifier, ...], ...] | None
 
 logger = logging.getLogger(__name__)
 _REDACTORS: dict[tuple[Path | None, float], NoteRedactor] = {}
@@ -61,23 +70,51 @@ def _init_worker(deduce_cache_dir: Path | None, timeout_seconds: float) -> None:
 
 
 def _redact_all(
-    redactor: NoteRedactor, texts: Sequence[str], with_findings: bool
-) -> list[Outcome]:
+    redactor: NoteRedactor, texts: Sequence[str], with_findings: bool, known: Known | None
+) -> tuple[list[Outcome], int]:
+    """Outcomes, and how many notes were withheld because a known identifier survived."""
     out: list[Outcome] = []
-    for text in texts:
+    residual = 0
+    for i, text in enumerate(texts):
         try:
-            redacted, findings = redactor.redact_with_findings(text)
+            redacted, findings = redactor.redact_with_findings(
+                text, known[i] if known is not None else None
+            )
+        except ResidualIdentifierError:
+            residual += 1
+            out.append((None, None))
+            continue
         except RedactionError:
             out.append((None, None))
             continue
         out.append((redacted, tuple(findings) if with_findings else None))
-    return out
+    return out, residual
 
 
-def _redact_chunk(texts: list[str], with_findings: bool) -> tuple[list[Outcome], float]:
+def _redact_chunk(
+    texts: list[str], with_findings: bool, known: _KnownChunk = None
+) -> tuple[list[Outcome], float, int]:
     started = time.process_time()
-    outcomes = _redact_all(_WORKER[0], texts, with_findings)
-    return outcomes, time.process_time() - started
+    outcomes, residual = _redact_all(_WORKER[0], texts, with_findings, known)
+    return outcomes, time.process_time() - started, residual
+
+
+def _chunk_known(known: Known | None, start: int, stop: int) -> _KnownChunk:
+    if known is None:
+        return None
+    return tuple(tuple((str(e), str(v)) for e, v in known[i]) for i in range(start, stop))
+
+
+def check_known(known: Known | None, notes: int) -> None:
+    """``known`` has one entry per note and only supported entity types (else an error)."""
+    if known is None:
+        return
+    if len(known) != notes:
+        raise KnownIdentifierError(
+            f"known identifiers given for {len(known)} notes, expected {notes}"
+        )
+    for row in known:
+        check_types(row)
 
 
 def _ready() -> int:
@@ -107,6 +144,7 @@ class RedactorPool:
         self._pool: ProcessPoolExecutor | None = None
         self.startup_seconds = 0.0
         self.cpu_seconds = 0.0  # CPU time spent redacting, summed over workers
+        self.residual_withheld = 0  # notes withheld because a known identifier survived
 
     def start(self) -> RedactorPool:
         """Start the workers and wait until each has built its redactor."""
@@ -143,26 +181,39 @@ class RedactorPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def redact_texts(self, texts: Sequence[str], *, with_findings: bool = False) -> list[Outcome]:
-        """Redact every text (none may be null); a failed one comes back as ``(None, None)``."""
+    def redact_texts(
+        self, texts: Sequence[str], *, with_findings: bool = False, known: Known | None = None
+    ) -> list[Outcome]:
+        """Redact every text (none may be null); a failed one comes back as ``(None, None)``.
+
+        ``known[i]`` (optional) lists the identifiers known about text ``i``.
+        """
+        check_known(known, len(texts))
         if self.workers == 1:
             redactor = local_redactor(self.deduce_cache_dir, self.timeout_seconds)
             started = time.process_time()
-            done = _redact_all(redactor, texts, with_findings)
+            done, residual = _redact_all(redactor, texts, with_findings, known)
             self.cpu_seconds += time.process_time() - started
+            self.residual_withheld += residual
             return done
         if self._pool is None:
             self.start()
         assert self._pool is not None
         size = self.chunk_size
-        chunks = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
-        futures: list[Future[tuple[list[Outcome], float]]] = [
-            self._pool.submit(_redact_chunk, chunk, with_findings) for chunk in chunks
+        starts = range(0, len(texts), size)
+        chunks = [list(texts[i : i + size]) for i in starts]
+        futures: list[Future[tuple[list[Outcome], float, int]]] = [
+            self._pool.submit(
+                _redact_chunk, chunk, with_findings, _chunk_known(known, i, i + len(chunk))
+            )
+            for i, chunk in zip(starts, chunks, strict=True)
         ]
         outcomes: list[Outcome] = []
         for number, (chunk, future) in enumerate(zip(chunks, futures, strict=True)):
             try:
-                done, cpu = future.result(timeout=len(chunk) * self.timeout_seconds + 60)
+                done, cpu, residual = future.result(
+                    timeout=len(chunk) * self.timeout_seconds + 60
+                )
             except Exception as error:  # a dead worker: withhold the whole chunk
                 logger.error(
                     "note chunk %d withheld (%d notes): %s", number, len(chunk),
@@ -172,6 +223,7 @@ class RedactorPool:
                 continue
             outcomes.extend(done)
             self.cpu_seconds += cpu
+            self.residual_withheld += residual
         return outcomes
 
 
@@ -180,11 +232,29 @@ def redact_texts(
     workers: int = 2,
     *,
     with_findings: bool = False,
+    known: Known | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     deduce_cache_dir: Path | None = None,
 ) -> list[Outcome]:
     """Redact every text with a pool started for this call (in-process for few texts)."""
+    return _redact_counted(
+        texts, workers, with_findings=with_findings, known=known, chunk_size=chunk_size,
+        timeout_seconds=timeout_seconds, deduce_cache_dir=deduce_cache_dir,
+    )[0]
+
+
+def _redact_counted(
+    texts: Sequence[str],
+    workers: int,
+    *,
+    with_findings: bool,
+    known: Known | None,
+    chunk_size: int,
+    timeout_seconds: float,
+    deduce_cache_dir: Path | None,
+) -> tuple[list[Outcome], int]:
+    check_known(known, len(texts))
     if len(texts) <= chunk_size:
         workers = 1
     with RedactorPool(
@@ -193,11 +263,18 @@ def redact_texts(
         timeout_seconds=timeout_seconds,
         deduce_cache_dir=deduce_cache_dir,
     ) as pool:
-        return pool.redact_texts(texts, with_findings=with_findings)
+        outcomes = pool.redact_texts(texts, with_findings=with_findings, known=known)
+        return outcomes, pool.residual_withheld
 
 
-def status_frame(values: Sequence[str | None], outcomes: Sequence[Outcome]) -> pl.DataFrame:
-    """``note_redacted``/``note_status`` from the notes and the outcomes of the non-blank ones."""
+def status_frame(
+    values: Sequence[str | None], outcomes: Sequence[Outcome], residual: int = 0
+) -> pl.DataFrame:
+    """``note_redacted``/``note_status`` from the notes and the outcomes of the non-blank ones.
+
+    ``residual``: how many of the withheld notes were withheld because a known identifier
+    survived redaction (for the log line).
+    """
     todo = _non_blank(values)
     redacted: list[str | None] = list(values)
     status = [EMPTY] * len(values)
@@ -207,7 +284,10 @@ def status_frame(values: Sequence[str | None], outcomes: Sequence[Outcome]) -> p
         status[i] = REDACTED if text is not None else WITHHELD
         withheld += text is None
     if withheld:
-        logger.warning("withheld %d of %d notes: redaction failed", withheld, len(todo))
+        logger.warning(
+            "withheld %d of %d notes: redaction failed (%d: a known identifier survived)",
+            withheld, len(todo), residual,
+        )
     return pl.DataFrame(
         {"note_redacted": redacted, "note_status": status}, schema=REDACTED_SCHEMA
     )
@@ -221,6 +301,7 @@ def redact_notes(
     notes: pl.Series,
     workers: int = 2,
     *,
+    known: Known | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     deduce_cache_dir: Path | None = None,
@@ -228,14 +309,24 @@ def redact_notes(
     """``note_redacted`` (null when withheld or the note is null) and ``note_status``.
 
     Status ``empty`` for a null or blank note (a blank note is returned as it is), ``redacted``
-    when redaction succeeded (also when nothing was found), ``withheld`` when it failed.
+    when redaction succeeded (also when nothing was found), ``withheld`` when it failed or when
+    one of the note's ``known`` identifiers survived it.
+
+    ``known`` (optional, one entry per element of ``notes``): the ``(entity type, normalised
+    value)`` pairs known about the note's signal, types ``PERSOON``, ``ADRES``, ``PLAATS``,
+    ``POSTCODE``, ``TELEFOON``, ``BSN``, ``DATUM`` (see ``known``); raises
+    ``KnownIdentifierError`` for a wrong length or an unsupported type.
     """
     values: list[str | None] = notes.cast(pl.Utf8).to_list()
-    outcomes = redact_texts(
-        [values[i] or "" for i in _non_blank(values)],
+    check_known(known, len(values))
+    todo = _non_blank(values)
+    outcomes, residual = _redact_counted(
+        [values[i] or "" for i in todo],
         workers,
+        with_findings=False,
+        known=[known[i] for i in todo] if known is not None else None,
         chunk_size=chunk_size,
         timeout_seconds=timeout_seconds,
         deduce_cache_dir=deduce_cache_dir,
     )
-    return status_frame(values, outcomes)
+    return status_frame(values, outcomes, residual)

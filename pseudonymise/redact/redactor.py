@@ -8,6 +8,11 @@ Between the two, findings are merged: overlapping findings become one span cover
 no character of either stays visible) with the type of higher ``PRIORITY``; an address span is
 extended over a house-number addition that follows it (``12-2``, ``12 bis``).
 
+Identifiers already known about the note's signal (``known``: names, street, place, postcode,
+phone, BSN, birth date from its person rows) are found by ``known.KnownMatcher`` and merged with
+the other findings; after anonymising, the redacted text is searched for them again and a note
+in which one survives raises ``ResidualIdentifierError``.
+
 ``redact`` raises ``RedactionError`` when anything goes wrong, including a note that takes
 longer than ``timeout_seconds`` or a regex that presidio gave up on (presidio logs that and
 carries on, which would let the value through): callers withhold such notes.
@@ -36,6 +41,7 @@ from presidio_anonymizer.entities import RecognizerResult as AnonymizerResult
 from pseudonymise.redact.context import ThresholdContextAnalyzerEngine
 from pseudonymise.redact.deduce_cache import load_deduce
 from pseudonymise.redact.entities import ADRES, LANGUAGE, PLACEHOLDERS, PRIORITY
+from pseudonymise.redact.known import KnownIdentifier, KnownMatcher
 from pseudonymise.redact.nlp_engine import BlankDutchNlpEngine
 from pseudonymise.redact.recognizers import DeduceRecognizer, pattern_recognizers
 from radar.errors import RadarError
@@ -54,6 +60,16 @@ class RedactionError(RadarError):
 
 class RedactionTimeoutError(RedactionError):
     """Redacting a note took too long (or a regex inside presidio timed out)."""
+
+
+class ResidualIdentifierError(RedactionError):
+    """A known identifier of the note is still written in its redacted text."""
+
+
+def _known_results(matcher: KnownMatcher | None, text: str) -> list[RecognizerResult]:
+    if matcher is None:
+        return []
+    return [RecognizerResult(entity, start, end, 1.0) for entity, start, end in matcher.spans(text)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,18 +175,28 @@ class NoteRedactor:
         anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
         return cls(analyzer, anonymizer, timeout_seconds)
 
-    def find(self, text: str) -> list[Finding]:
+    def find(self, text: str, known: Sequence[KnownIdentifier] | None = None) -> list[Finding]:
         """The spans that ``redact`` replaces, merged and sorted."""
-        results = self.analyzer.analyze(text=text, language=LANGUAGE)
-        return merge_findings(text, results)
+        return self._find(text, KnownMatcher.build(known) if known else None)
 
-    def redact_with_findings(self, text: str) -> tuple[str, list[Finding]]:
-        """The redacted note and the spans replaced; raises ``RedactionError`` on any failure."""
+    def _find(self, text: str, matcher: KnownMatcher | None) -> list[Finding]:
+        results = self.analyzer.analyze(text=text, language=LANGUAGE)
+        return merge_findings(text, [*results, *_known_results(matcher, text)])
+
+    def redact_with_findings(
+        self, text: str, known: Sequence[KnownIdentifier] | None = None
+    ) -> tuple[str, list[Finding]]:
+        """The redacted note and the spans replaced; raises ``RedactionError`` on any failure.
+
+        ``known`` lists ``(entity type, normalised value)`` known about the note's signal: they
+        are redacted wherever written, and if one survives, ``ResidualIdentifierError``.
+        """
         timeouts = self._watch.count
         started = time.perf_counter()
         try:
             with _deadline(self.timeout_seconds):
-                findings = self.find(text)
+                matcher = KnownMatcher.build(known) if known else None
+                findings = self._find(text, matcher)
                 redacted = self.anonymizer.anonymize(
                     text=text,
                     analyzer_results=[
@@ -178,16 +204,19 @@ class NoteRedactor:
                     ],
                     operators={f.entity: self.OPERATORS[f.entity] for f in findings},
                 ).text
+                residual = matcher is not None and matcher.occurs(str(redacted))
         except RedactionError:
             raise
         except Exception as error:  # any failure: the caller withholds the note
             raise RedactionError(f"redaction failed: {type(error).__name__}") from error
+        if residual:
+            raise ResidualIdentifierError("a known identifier remained after redaction")
         if self._watch.count != timeouts:
             raise RedactionTimeoutError("a pattern timed out; the note may hold undetected values")
         if time.perf_counter() - started > self.timeout_seconds > 0:
             raise RedactionTimeoutError("redacting a note took longer than the time limit")
         return str(redacted), findings
 
-    def redact(self, text: str) -> str:
+    def redact(self, text: str, known: Sequence[KnownIdentifier] | None = None) -> str:
         """``text`` with every finding replaced by its placeholder; raises on failure."""
-        return self.redact_with_findings(text)[0]
+        return self.redact_with_findings(text, known)[0]
