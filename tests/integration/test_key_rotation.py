@@ -29,12 +29,15 @@ def _pair_agreement(a: pl.DataFrame, b: pl.DataFrame) -> tuple[float, float]:
         return int((sizes * (sizes - 1) // 2).sum())
 
     common = pairs(both, ["person_id", "person_id_b"])
-    return common / max(pairs(both, ["person_id_b"]), 1), common / max(pairs(both, ["person_id"]), 1)
+    return common / max(pairs(both, ["person_id_b"]), 1), common / max(
+        pairs(both, ["person_id"]), 1
+    )
 
 
 def test_rotating_the_key_keeps_the_links(tmp_path: Path) -> None:
-    synth = generate(SynthConfig(seed=9, start_year=2024, years=1, scale=0.01, notes=False),
-                     tmp_path)
+    synth = generate(
+        SynthConfig(seed=9, start_year=2024, years=1, scale=0.01, notes=False), tmp_path
+    )
     raws = [r for r in read_deliveries(sorted(synth.inbox.iterdir())) if isinstance(r, RawDelivery)]
     tables, _ = merge_intakes(IntakeTables.empty(), intake_batch(raws, IntakeSettings()))
     old_key, new_key = MasterKey.generate(label="k1"), MasterKey.generate(label="k2")

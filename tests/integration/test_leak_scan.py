@@ -24,17 +24,34 @@ def test_no_identifier_of_the_input_leaks(prefect_server: dict[str, str], tmp_pa
     }
     data = tmp_path / "data"
     run = subprocess.run(
-        [sys.executable, "-m", "radar.cli", "run", "--inbox", str(synth.inbox), "--data",
-         str(data), "--verbose"],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "radar.cli",
+            "run",
+            "--inbox",
+            str(synth.inbox),
+            "--data",
+            str(data),
+            "--verbose",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    report = scan_run(synth.inbox, data, truth=synth.truth,
-                      extra={"stdout": run.stdout, "stderr": run.stderr})
+    report = scan_run(
+        synth.inbox, data, truth=synth.truth, extra={"stdout": run.stdout, "stderr": run.stderr}
+    )
     assert report.identifiers > 1000, "the scan must actually search something"
     assert report.places >= 8
-    assert report.clean, report.summary() + "\n" + "\n".join(
-        f"{kind} in {place}" for kind, place in report.hits[:50])
+    assert report.clean, (
+        report.summary()
+        + "\n"
+        + "\n".join(f"{kind} in {place}" for kind, place in report.hits[:50])
+    )
 
 
 def test_the_scan_finds_planted_leaks(tmp_path: Path) -> None:
@@ -48,14 +65,18 @@ def test_the_scan_finds_planted_leaks(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     pl.DataFrame({"message": ["rij van mevrouw Jansen overgeslagen"]}).write_parquet(
-        data / "table.parquet")
-    pl.DataFrame({
-        "delivery_id": ["2024-01-31_VT25_01"] * 2, "region_code": ["VT25"] * 2,
-        "signal_id": ["S-001", "S-003"],
-        # S-001's own victim is Anna de Vries: a leak. S-003's note names 'Anna' too, but
-        # Anna is not one of S-003's persons: a word there, not a leak of S-003's data.
-        "note_redacted": ["<PERSOON> en Anna belden", "Anna (buurvrouw) belde"],
-    }).write_parquet(data / "signals.parquet")
+        data / "table.parquet"
+    )
+    pl.DataFrame(
+        {
+            "delivery_id": ["2024-01-31_VT25_01"] * 2,
+            "region_code": ["VT25"] * 2,
+            "signal_id": ["S-001", "S-003"],
+            # S-001's own victim is Anna de Vries: a leak. S-003's note names 'Anna' too, but
+            # Anna is not one of S-003's persons: a word there, not a leak of S-003's data.
+            "note_redacted": ["<PERSOON> en Anna belden", "Anna (buurvrouw) belde"],
+        }
+    ).write_parquet(data / "signals.parquet")
     report = scan_run(inbox, data, extra={"log": "bsn 123456782 gezien"})
     assert ("name", "table.parquet") in report.hits
     assert ("bsn", "log") in report.hits
