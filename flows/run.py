@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.intake import InboxRead, check_batch, ledger_rows, merge_batch, read_inbox, scan_inbox
@@ -121,6 +122,31 @@ def _write_reports(store: DataStore, summary: RunSummary, tables: IntakeTables) 
     return report
 
 
+@task(cache_policy=NO_CACHE)
+def publish_summary(summary: RunSummary) -> None:
+    """A Prefect artifact with the run's counts (no values: delivery names, counts, reasons)."""
+    rows = [
+        ("deliveries accepted", summary.deliveries_accepted),
+        ("deliveries rejected", summary.deliveries_rejected),
+        ("rows received", summary.rows_received),
+        ("signal versions accepted", summary.signals_accepted),
+        ("person rows accepted", summary.persons_accepted),
+        ("rows quarantined", summary.rows_quarantined),
+        ("quality findings", summary.findings),
+        ("signals erased", summary.signals_erased),
+        ("signals in store", summary.store_signals),
+        ("person rows in store", summary.store_persons),
+    ]
+    table = "\n".join(f"| {what} | {count:,} |" for what, count in rows)
+    rejected = "\n".join(f"- {r['delivery']}: {r['reason']}" for r in summary.rejected)
+    create_markdown_artifact(
+        key="radar-run-summary",
+        markdown=f"# Radar run → {summary.snapshot}\n\n| what | count |\n|---|---:|\n{table}\n"
+        + (f"\n## Rejected deliveries\n{rejected}\n" if rejected else ""),
+        description="counts of one Radar run (no personal data)",
+    )
+
+
 @flow(name="radar-run", log_prints=False)
 def radar_run(inbox: str, data: str) -> RunSummary:
     """Process every delivery in ``inbox`` not yet processed into the data store ``data``."""
@@ -155,4 +181,5 @@ def radar_run(inbox: str, data: str) -> RunSummary:
         if stats is None:  # nothing new: the store and its last report stay as they are
             return summary
         report = _write_reports(store, summary, tables)
+        publish_summary(summary)
         return RunSummary(**{**asdict(summary), "report": str(report)})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,16 @@ from expectations.leakscan import scan_run
 from radar.synth import SynthConfig, generate
 
 pytestmark = pytest.mark.slow
+
+
+def _artifacts(api: str) -> dict[str, str]:
+    """Every artifact the Prefect server holds, by id."""
+    request = urllib.request.Request(
+        f"{api}/artifacts/filter", data=b"{}", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        found = json.loads(response.read())
+    return {f"artifact {a['id']}": json.dumps(a) for a in found}
 
 
 def test_no_identifier_of_the_input_leaks(prefect_server: dict[str, str], tmp_path: Path) -> None:
