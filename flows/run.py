@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.intake import InboxRead, check_batch, ledger_rows, merge_batch, read_inbox, scan_inbox
-from flows.pseudonymise import pseudonymise_batch
+from flows.pseudonymisation import pseudonymise_batch
 from pseudonymise.keys import MasterKey
 from pseudonymise.schema import PSEUDONYMISED_PERSONS
 from pseudonymise.signals import PSEUDONYMISED_SIGNALS

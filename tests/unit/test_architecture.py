@@ -52,3 +52,10 @@ def test_dependencies_point_one_way(package: str) -> None:
         and _imports(path) & later
     ]
     assert offenders == []
+
+
+def test_flow_modules_do_not_shadow_packages() -> None:
+    """Prefect loads a deployment's entrypoint as a script, with ``flows/`` on ``sys.path``:
+    a module there named like a top-level package would hide that package."""
+    names = {path.stem for path in (ROOT / "flows").glob("*.py")}
+    assert names.isdisjoint(ORDER)

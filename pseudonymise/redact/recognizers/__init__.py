@@ -2,8 +2,9 @@
 
 Each pattern recognizer keeps its patterns and context words as class constants and checks a
 checksum or calendar in ``validate_result`` where one exists (BSN 11-test, IBAN mod-97, real
-dates, Dutch phone number length, known e-mail suffix). ``DeduceRecognizer`` needs a loaded
-``Deduce`` and is added by the redactor.
+dates, Dutch phone number length, known e-mail suffix). ``NameContextRecognizer`` finds names
+deduce's lists miss by their context and shape (it reads deduce's word lists as plain text).
+``DeduceRecognizer`` needs a loaded ``Deduce`` and is added by the redactor.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pseudonymise.redact.recognizers.email import DutchEmailRecognizer
 from pseudonymise.redact.recognizers.iban import IbanRecognizer
 from pseudonymise.redact.recognizers.licence_plate import LicencePlateRecognizer
 from pseudonymise.redact.recognizers.municipality import MunicipalityRecognizer
+from pseudonymise.redact.recognizers.name_context import NameContextRecognizer
 from pseudonymise.redact.recognizers.phone import PhoneRecognizer
 from pseudonymise.redact.recognizers.postcode import PostcodeRecognizer
 from pseudonymise.redact.recognizers.school import SchoolRecognizer
@@ -31,6 +33,7 @@ __all__ = [
     "IbanRecognizer",
     "LicencePlateRecognizer",
     "MunicipalityRecognizer",
+    "NameContextRecognizer",
     "PhoneRecognizer",
     "PostcodeRecognizer",
     "SchoolRecognizer",
@@ -51,4 +54,5 @@ def pattern_recognizers() -> list[EntityRecognizer]:
         AddressRecognizer(),
         SchoolRecognizer(),
         MunicipalityRecognizer(),
+        NameContextRecognizer(),
     ]

@@ -45,8 +45,13 @@ CASES = [
     (PostcodeRecognizer, "postcode 6211 ab.", ["6211 ab"]),
     (PostcodeRecognizer, "geboren in 1988 en getrouwd", []),
     (PostcodeRecognizer, "medicatie 2500 mg per dag", []),
-    (PostcodeRecognizer, "code 1234 SS", []),
-    (PostcodeRecognizer, "nummer 0211 AB", []),
+    (PostcodeRecognizer, "Adres Van Goghpad 7, 1059 SS Amsterdam", ["1059 SS"]),  # not issued
+    (PostcodeRecognizer, "code 3480SD en 2000 SA", ["3480SD", "2000 SA"]),
+    (PostcodeRecognizer, "nummer 0211 AB", ["0211 AB"]),  # never issued, still redacted
+    (PostcodeRecognizer, "Marktplein 91, 6231ze Meerssen", ["6231ze"]),  # glued: no word
+    (PostcodeRecognizer, "Hoofdsingel 57, 7576km Moerdijk", []),  # unit: context decides
+    (PostcodeRecognizer, "gereden: 1500km, 1000mg paracetamol", []),  # unit, no context
+    (PostcodeRecognizer, "in 1988 en 2001 op vakantie", []),
     (PhoneRecognizer, "Tel 06-12345678.", ["06-12345678"]),
     (PhoneRecognizer, "bel +31 6 1234 5678 of 0031612345678", ["+31 6 1234 5678", "0031612345678"]),
     (PhoneRecognizer, "tel 043-3214567", ["043-3214567"]),
