@@ -49,6 +49,22 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     report: str = ""
 
+    def counts(self) -> list[tuple[str, int]]:
+        """The counts worth showing, labelled, in the order people read them."""
+        return [
+            ("deliveries accepted", self.deliveries_accepted),
+            ("deliveries rejected", self.deliveries_rejected),
+            ("deliveries already processed", self.deliveries_unchanged),
+            ("rows received", self.rows_received),
+            ("signal versions accepted (new and re-delivered)", self.signals_accepted),
+            ("person rows accepted", self.persons_accepted),
+            ("rows quarantined", self.rows_quarantined),
+            ("quality findings", self.findings),
+            ("signals erased", self.signals_erased),
+            ("signals in store", self.store_signals),
+            ("person rows in store", self.store_persons),
+        ]
+
 
 def _intake_tables(snapshot: Snapshot) -> IntakeTables:
     return IntakeTables(
@@ -125,19 +141,7 @@ def _write_reports(store: DataStore, summary: RunSummary, tables: IntakeTables) 
 @task(cache_policy=NO_CACHE)
 def publish_summary(summary: RunSummary) -> None:
     """A Prefect artifact with the run's counts (no values: delivery names, counts, reasons)."""
-    rows = [
-        ("deliveries accepted", summary.deliveries_accepted),
-        ("deliveries rejected", summary.deliveries_rejected),
-        ("rows received", summary.rows_received),
-        ("signal versions accepted", summary.signals_accepted),
-        ("person rows accepted", summary.persons_accepted),
-        ("rows quarantined", summary.rows_quarantined),
-        ("quality findings", summary.findings),
-        ("signals erased", summary.signals_erased),
-        ("signals in store", summary.store_signals),
-        ("person rows in store", summary.store_persons),
-    ]
-    table = "\n".join(f"| {what} | {count:,} |" for what, count in rows)
+    table = "\n".join(f"| {what} | {count:,} |" for what, count in summary.counts())
     rejected = "\n".join(f"- {r['delivery']}: {r['reason']}" for r in summary.rejected)
     create_markdown_artifact(
         key="radar-run-summary",

@@ -18,6 +18,7 @@ import polars as pl
 from pseudonymise import bloom, schema
 from pseudonymise.keys import MasterKey
 from pseudonymise.tokens import first_given_name, token_exprs
+from radar.contract.schemas import INTAKE_PERSONS
 from radar.errors import SchemaError
 
 #: Parameters of every Bloom field; see ``pseudonymise.bloom`` for why these.
@@ -55,32 +56,7 @@ def salt_expr(salt: Salt) -> pl.Expr:
 
 
 #: The intake columns this stage reads, with their types (the intake persons interface).
-INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
-    "region_code": pl.String(),
-    "signal_id": pl.String(),
-    "person_seq": pl.Int32(),
-    "role": pl.String(),
-    "bsn": pl.String(),
-    "bsn_status": pl.String(),
-    "first_names": pl.String(),
-    "first_names_initials": pl.Boolean(),
-    "surname_prefix": pl.String(),
-    "surname": pl.String(),
-    "birth_year": pl.Int16(),
-    "birth_month": pl.Int8(),
-    "birth_day": pl.Int8(),
-    "age_estimate": pl.Int16(),
-    "sex": pl.String(),
-    "street": pl.String(),
-    "house_number": pl.Int32(),
-    "house_number_suffix": pl.String(),
-    "postcode": pl.String(),
-    "city": pl.String(),
-    "municipality_code": pl.String(),
-    "phone": pl.String(),
-    "delivery_id": pl.String(),
-    "source_line": pl.Int64(),
-}
+INPUT_COLUMNS: Final[dict[str, pl.DataType]] = dict(INTAKE_PERSONS.columns)
 
 #: Provenance columns: carried through when present, null otherwise.
 _PROVENANCE: Final = ("delivery_id", "source_line")

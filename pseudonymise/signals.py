@@ -14,28 +14,22 @@ from typing import Final
 import polars as pl
 
 from pseudonymise.redact import redact_notes
-from radar.contract.schemas import TableSchema, conform
+from radar.contract.schemas import INTAKE_SIGNALS, TableSchema, conform
 
-PSEUDONYMISED_SIGNALS: Final = TableSchema(
-    "pseudonymised_signals",
-    1,
-    {
-        "region_code": pl.String(),
-        "signal_id": pl.String(),
-        "kind": pl.String(),
-        "received_on": pl.Date(),
-        "closed_on": pl.Date(),
-        "relation_type": pl.String(),
-        "violence_forms": pl.List(pl.String()),
-        "reporter_type": pl.String(),
-        "reporter_sector": pl.String(),
-        "safety_assessment": pl.String(),
-        "note_redacted": pl.String(),
-        "note_status": pl.String(),  # empty | redacted | withheld
-        "delivery_id": pl.String(),
-        "source_line": pl.Int64(),
-    },
-)
+
+def _without_note() -> dict[str, pl.DataType]:
+    """The intake signal columns with ``note`` replaced by its redacted form and status."""
+    columns: dict[str, pl.DataType] = {}
+    for name, dtype in INTAKE_SIGNALS.columns.items():
+        if name == "note":
+            columns["note_redacted"] = pl.String()
+            columns["note_status"] = pl.String()  # empty | redacted | withheld
+        else:
+            columns[name] = dtype
+    return columns
+
+
+PSEUDONYMISED_SIGNALS: Final = TableSchema("pseudonymised_signals", 1, _without_note())
 
 
 def known_per_note(

@@ -43,20 +43,7 @@ def show_run_summary(console: Console, summary: RunSummary) -> None:
     table = Table(title=f"Radar run → snapshot {summary.snapshot}", show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
-    rows = [
-        ("deliveries accepted", summary.deliveries_accepted),
-        ("deliveries rejected", summary.deliveries_rejected),
-        ("deliveries already processed", summary.deliveries_unchanged),
-        ("rows received", summary.rows_received),
-        ("signal versions accepted (new and re-delivered)", summary.signals_accepted),
-        ("person rows accepted", summary.persons_accepted),
-        ("rows quarantined", summary.rows_quarantined),
-        ("quality findings", summary.findings),
-        ("signals erased", summary.signals_erased),
-        ("signals in store", summary.store_signals),
-        ("person rows in store", summary.store_persons),
-    ]
-    for what, count in rows:
+    for what, count in summary.counts():
         table.add_row(what, f"{count:,}")
     table.add_row("linked", "-" if summary.linked is None else f"{summary.linked:,}")
     console.print(table)
