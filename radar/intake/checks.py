@@ -131,3 +131,21 @@ def duplicated(keys: list[str]) -> pl.Expr:
     """True on every row whose (non-null) key occurs more than once."""
     present = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
     return present & (pl.len().over(keys) > 1)
+
+
+def materialise(
+    frame: pl.DataFrame, checks: list[Check], prefix: str
+) -> tuple[pl.DataFrame, list[Check]]:
+    """Evaluate every check once into a boolean column; return the checks reading those columns.
+
+    ``any_horizontal`` over the returned checks and :func:`records` then cost next to nothing.
+    """
+    names = [f"{prefix}{i}" for i in range(len(checks))]
+    evaluated = frame.with_columns(
+        check.failed.fill_null(value=False).alias(name)
+        for check, name in zip(checks, names, strict=True)
+    )
+    return evaluated, [
+        Check(check.column, check.reason, pl.col(name))
+        for check, name in zip(checks, names, strict=True)
+    ]

@@ -281,19 +281,26 @@ def phone(expr: pl.Expr) -> pl.Expr:
     return pl.when(national.str.contains(r"^[1-9]\d{8}$")).then("31" + national).otherwise(None)
 
 
-def with_normalised(
-    frame: pl.LazyFrame, source: pl.DataFrame, inputs: list[str], *stages: dict[str, pl.Expr]
-) -> pl.LazyFrame:
-    """``frame`` with the stages' outputs added, computed once per distinct value of ``inputs``.
+#: Inputs of one normalisation and its stages (each stage sees the columns of the ones before).
+ByValue = tuple[list[str], list[dict[str, pl.Expr]]]
 
-    Names, places and categories repeat a lot, so normalising the distinct values (taken from
-    ``source``, the raw rows ``frame`` starts from) and joining the results back is several
-    times cheaper than normalising every row. Each stage sees the columns of the stages
-    before it, so shared intermediate values are computed once.
+
+def with_normalised(raw: pl.DataFrame, groups: list[ByValue]) -> pl.DataFrame:
+    """``raw`` with every group's outputs added, each computed once per distinct input value.
+
+    Names, places and categories repeat a lot, so normalising the distinct values and joining
+    the results back is several times cheaper than normalising every row. The joins carry only
+    the input columns (not the wide frame) and all groups run as one concurrent batch.
     """
-    distinct = source.lazy().select(inputs).unique()
-    for stage in stages:
-        distinct = distinct.with_columns(expr.alias(name) for name, expr in stage.items())
-    return frame.join(
-        distinct.collect().lazy(), on=inputs, how="left", nulls_equal=True
-    )
+    queries = []
+    for inputs, stages in groups:
+        distinct = raw.lazy().select(inputs).unique()
+        for stage in stages:
+            distinct = distinct.with_columns(expr.alias(name) for name, expr in stage.items())
+        queries.append(
+            raw.lazy()
+            .select(inputs)
+            .join(distinct, on=inputs, how="left", nulls_equal=True, maintain_order="left")
+            .drop(inputs)
+        )
+    return raw.hstack([column for frame in pl.collect_all(queries) for column in frame])

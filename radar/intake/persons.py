@@ -9,7 +9,7 @@ import polars as pl
 from radar.contract.schemas import FINDINGS, INTAKE_PERSONS, QUARANTINE, conform
 from radar.contract.vocabulary import ROLES
 from radar.intake import normalise as norm
-from radar.intake.checks import Check, common_checks, duplicated, key_columns, records
+from radar.intake.checks import Check, common_checks, duplicated, key_columns, materialise, records
 from radar.intake.csvfile import LINE_COLUMN
 from radar.intake.signals import TableIntake
 from radar.reference import municipalities_2022
@@ -24,7 +24,7 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
     prefix, surname = norm.split_surname(pl.col("surname_prefix"), pl.col("surname"))
     municipality = norm.code(pl.col("municipality_code"))
     known = municipalities_2022().get_column("municipality_code").implode()
-    by_value: list[tuple[list[str], list[dict[str, pl.Expr]]]] = [
+    by_value: list[norm.ByValue] = [
         (
             ["first_names"],
             [
@@ -59,9 +59,7 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
             ],
         ),
     ]
-    frame = raw.lazy()
-    for inputs, stages in by_value:
-        frame = norm.with_normalised(frame, raw, inputs, *stages)
+    frame = norm.with_normalised(raw, by_value).lazy()
     return frame.with_columns(
         norm.code(pl.col("region_code")).alias("n_region_code"),
         norm.blank_to_null(pl.col("signal_id")).alias("n_signal_id"),
@@ -148,7 +146,8 @@ def intake_persons(
         max_field_chars=settings.max_field_chars,
         long_columns={},
     )
-    broken = pl.any_horizontal(c.failed.fill_null(value=False) for c in row_checks)
+    frame, row_checks = materialise(frame, row_checks, "_check")
+    broken = pl.any_horizontal(c.failed for c in row_checks)
     frame = frame.with_columns(broken.alias("_broken"))
     orphan = ~pl.col("_broken") & pl.col("_signal_accepted").is_null()
     signal_checks = [

@@ -16,6 +16,7 @@ from radar.intake.checks import (
     common_checks,
     duplicated,
     key_columns,
+    materialise,
     records,
 )
 from radar.intake.csvfile import LINE_COLUMN
@@ -33,17 +34,17 @@ class TableIntake:
 
 
 def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
-    frame = raw.lazy()
-    for name, allowed in (("kind", KINDS), *SIGNAL_CATEGORIES.items()):
-        frame = norm.with_normalised(
-            frame, raw, [name], {f"n_{name}": norm.category(pl.col(name), allowed)}
+    groups: list[norm.ByValue] = [
+        ([name], [{f"n_{name}": norm.category(pl.col(name), allowed)}])
+        for name, allowed in (("kind", KINDS), *SIGNAL_CATEGORIES.items())
+    ]
+    groups.append(
+        (
+            ["violence_forms"],
+            [{"n_violence_forms": norm.category_list(pl.col("violence_forms"), VIOLENCE_FORMS)}],
         )
-    frame = norm.with_normalised(
-        frame,
-        raw,
-        ["violence_forms"],
-        {"n_violence_forms": norm.category_list(pl.col("violence_forms"), VIOLENCE_FORMS)},
     )
+    frame = norm.with_normalised(raw, groups).lazy()
     signal_id = norm.blank_to_null(pl.col("signal_id"))
     return (
         frame.with_columns(
@@ -162,7 +163,8 @@ def intake_signals(raw: pl.DataFrame, *, file: str, settings: IntakeSettings) ->
     frame = _normalised(raw)
     keys = key_columns(region=pl.col("region_code"), signal=pl.col("signal_id"))
     row_checks = _contract_checks(settings, today, contract_columns)
-    broken = pl.any_horizontal(c.failed.fill_null(value=False) for c in row_checks)
+    frame, row_checks = materialise(frame, row_checks, "_check")
+    broken = pl.any_horizontal(c.failed for c in row_checks)
     frame = frame.with_columns(broken.alias("_broken"))
     # Duplicates are judged among the rows that are otherwise fine: all their copies go.
     frame = frame.with_columns(
