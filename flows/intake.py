@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,15 +60,7 @@ def read_inbox(entries: list[InboxEntry]) -> InboxRead:
 def check_batch(read: InboxRead, settings: IntakeSettings) -> BatchIntake:
     """Normalise and check the batch; rejections from reading are carried along."""
     batch = intake_batch(read.raws, settings)
-    return BatchIntake(
-        batch.signals,
-        batch.persons,
-        batch.erasures,
-        batch.quarantine,
-        batch.findings,
-        batch.accepted,
-        read.rejections + batch.rejections,
-    )
+    return dataclasses.replace(batch, rejections=read.rejections + batch.rejections)
 
 
 @task(cache_policy=NO_CACHE)

@@ -53,10 +53,10 @@ def classify(path: Path, fingerprint: str, ledger: pl.DataFrame) -> InboxEntry:
     row = ledger.filter(pl.col("delivery_id") == path.name)
     if row.is_empty():
         return InboxEntry(path, fingerprint, "new")
-    status, known = row.row(0)[2], row.row(0)[1]
-    if known == fingerprint:
+    known = row.row(0, named=True)
+    if known["fingerprint"] == fingerprint:
         return InboxEntry(path, fingerprint, "unchanged")
-    if status == "rejected":
+    if known["status"] == "rejected":
         return InboxEntry(path, fingerprint, "retry")
     return InboxEntry(path, fingerprint, "changed_after_accept")
 

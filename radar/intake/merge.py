@@ -60,12 +60,9 @@ class IntakeTables:
 
 @dataclass(frozen=True)
 class MergeStats:
-    """What a merge changed, per delivery where it matters."""
+    """What a merge changed."""
 
-    erased_signals: int
-    erased_persons: int
-    superseded: dict[str, int]  # delivery → its signal versions older than the stored ones
-    refused_erased: dict[str, int]  # delivery → rows refused because their signal was erased
+    erased_signals: int  # stored signals an erasure of this batch destroyed
 
 
 def _erased_rows(frame: pl.DataFrame, tombstones: pl.DataFrame, file: str) -> pl.DataFrame:
@@ -109,7 +106,6 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
         ]
     )
     stored_before = current.signals.join(tombstones.select(_KEY), on=_KEY, how="semi")
-    persons_before = current.persons.join(tombstones.select(_KEY), on=_KEY, how="semi")
 
     candidates = pl.concat([current.signals, new_signals]).join(
         tombstones.select(_KEY), on=_KEY, how="anti"
@@ -123,19 +119,11 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
         .join(versions, on=[*_KEY, "delivery_id"], how="semi")
         .sort([*_KEY, "person_seq"])
     )
-    superseded_rows = new_signals.join(versions, on=[*_KEY, "delivery_id"], how="anti").join(
-        tombstones.select(_KEY), on=_KEY, how="anti"
-    )
     findings = pl.concat([current.findings, batch.findings]).join(
         tombstones.select(_KEY), on=_KEY, how="anti", nulls_equal=False
     )
     quarantine = pl.concat([current.quarantine, batch.quarantine, conform(refused, QUARANTINE)])
-    stats = MergeStats(
-        erased_signals=stored_before.height,
-        erased_persons=persons_before.height,
-        superseded=_count_by_delivery(superseded_rows),
-        refused_erased=_count_by_delivery(refused),
-    )
+    stats = MergeStats(erased_signals=stored_before.height)
     tables = IntakeTables(
         signals=signals,
         persons=persons,
@@ -144,10 +132,3 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
         findings=conform(findings.sort(_ORDER, nulls_last=True), FINDINGS),
     )
     return tables, stats
-
-
-def _count_by_delivery(frame: pl.DataFrame) -> dict[str, int]:
-    if frame.is_empty():
-        return {}
-    counts = frame.group_by("delivery_id").len()
-    return dict(zip(counts["delivery_id"].to_list(), counts["len"].to_list(), strict=True))
