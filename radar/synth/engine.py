@@ -8,6 +8,7 @@ import shutil
 import time
 import zlib
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import polars as pl
@@ -53,6 +54,13 @@ class _Rngs:
 
     def __call__(self, purpose: str, extra: int = 0) -> np.random.Generator:
         return np.random.default_rng([self.seed, zlib.crc32(purpose.encode()), extra])
+
+
+#: A signal's kind and received date as written in truth and deliveries.
+_KIND_AND_RECEIVED: Final = (
+    pl.when(pl.col("melding")).then(pl.lit("melding")).otherwise(pl.lit("advies")).alias("kind"),
+    pl.col("received_day").cast(pl.Int32).cast(pl.Date).alias("received_on"),
+)
 
 
 def _signal_ids(signals: pl.DataFrame) -> pl.Series:
@@ -462,11 +470,7 @@ def _write_truth(
         "sig",
         "region_code",
         "signal_id",
-        pl.when(pl.col("melding"))
-        .then(pl.lit("melding"))
-        .otherwise(pl.lit("advies"))
-        .alias("kind"),
-        pl.col("received_day").cast(pl.Int32).cast(pl.Date).alias("received_on"),
+        *_KIND_AND_RECEIVED,
         "closed_on",
     )
     m_truth = members.filter(pl.col("sig").is_in(s_truth["sig"].implode())).join(
@@ -492,11 +496,7 @@ def _write_truth(
             .otherwise("region_code")
             .alias("region_code"),
             "signal_id",
-            pl.when(pl.col("melding"))
-            .then(pl.lit("melding"))
-            .otherwise(pl.lit("advies"))
-            .alias("kind"),
-            pl.col("received_day").cast(pl.Int32).cast(pl.Date).alias("received_on"),
+            *_KIND_AND_RECEIVED,
             "closed_on",
             pl.lit(True).alias("expect_quarantine"),
         )
