@@ -58,13 +58,13 @@ def period_regions(period: str) -> list[str]:
     return [*sorted(valid.get_column("vt_region_code").to_list()), NATIONAL]
 
 
-def _cells(cells: pl.DataFrame, counts: tuple[str, ...], percents: tuple[str, ...]
-           ) -> pl.DataFrame:
+def _cells(cells: pl.DataFrame, counts: tuple[str, ...], percents: tuple[str, ...]) -> pl.DataFrame:
     hidden = pl.col("status") == "."
     is_count = pl.col("measure").is_in(counts)
     is_pct = pl.col("measure").is_in(percents)
     return cells.select(
-        *_KEY, "status",
+        *_KEY,
+        "status",
         status_matches_value=hidden == pl.col("value").is_null(),
         count_rounded=pl.when(is_count & ~hidden).then(
             ((pl.col("value") % 5) == 0) & ((pl.col("value") - pl.col("raw_value")).abs() <= 2)
@@ -77,8 +77,9 @@ def _cells(cells: pl.DataFrame, counts: tuple[str, ...], percents: tuple[str, ..
     )
 
 
-def _sum_groups(parts: pl.DataFrame, totals: pl.DataFrame, by: list[str], kind: str
-                ) -> pl.DataFrame:
+def _sum_groups(
+    parts: pl.DataFrame, totals: pl.DataFrame, by: list[str], kind: str
+) -> pl.DataFrame:
     agg = parts.group_by(by).agg(
         pl.col("raw_value").sum().alias("parts_sum"),
         (pl.col("status") == ".").sum().alias("parts_hidden"),
@@ -86,8 +87,9 @@ def _sum_groups(parts: pl.DataFrame, totals: pl.DataFrame, by: list[str], kind: 
     return agg.join(totals, on=by, how="full", coalesce=True).select(
         pl.lit(kind).alias("relation"),
         (pl.col("raw_value") - pl.col("parts_sum")).alias("difference"),
-        (pl.col("parts_hidden").fill_null(0) + (pl.col("status") == ".").cast(pl.UInt32))
-        .alias("suppressed"),
+        (pl.col("parts_hidden").fill_null(0) + (pl.col("status") == ".").cast(pl.UInt32)).alias(
+            "suppressed"
+        ),
     )
 
 
@@ -98,10 +100,12 @@ def _groups(cells: pl.DataFrame, additive: tuple[str, ...]) -> pl.DataFrame:
     total_cols = ["raw_value", "status"]
     breakdown = _sum_groups(
         add.filter(pl.col("dim").is_not_null()),
-        add.filter(pl.col("breakdown") == "").select(
-            "period", "region_code", "measure", *total_cols
-        ).join(add.select("period", "region_code", "measure", "dim").drop_nulls().unique(),
-               on=["period", "region_code", "measure"]),
+        add.filter(pl.col("breakdown") == "")
+        .select("period", "region_code", "measure", *total_cols)
+        .join(
+            add.select("period", "region_code", "measure", "dim").drop_nulls().unique(),
+            on=["period", "region_code", "measure"],
+        ),
         ["period", "region_code", "measure", "dim"],
         "breakdown",
     )
@@ -115,18 +119,26 @@ def _groups(cells: pl.DataFrame, additive: tuple[str, ...]) -> pl.DataFrame:
     )
     frames = [breakdown, regions]
     years = [p for p in add.get_column("period").unique().to_list() if len(p) == 4]
-    halves = add.filter(
-        pl.col("period").str.len_chars() == 6
-    ).with_columns(year=pl.col("period").str.slice(0, 4)).filter(pl.col("year").is_in(years))
+    halves = (
+        add.filter(pl.col("period").str.len_chars() == 6)
+        .with_columns(year=pl.col("period").str.slice(0, 4))
+        .filter(pl.col("year").is_in(years))
+    )
     complete = halves.group_by("year").agg(pl.col("period").n_unique().alias("n"))
     halves = halves.join(complete.filter(pl.col("n") == 2), on="year", how="semi")
     if halves.height:
         frames.append(
             _sum_groups(
                 halves,
-                add.filter(pl.col("period").is_in(halves.get_column("year").unique().to_list()))
-                .select(pl.col("period").alias("year"), "region_code", "measure", "breakdown",
-                        *total_cols),
+                add.filter(
+                    pl.col("period").is_in(halves.get_column("year").unique().to_list())
+                ).select(
+                    pl.col("period").alias("year"),
+                    "region_code",
+                    "measure",
+                    "breakdown",
+                    *total_cols,
+                ),
                 ["year", "region_code", "measure", "breakdown"],
                 "half-years",
             )
@@ -138,19 +150,22 @@ def _coverage(cells: pl.DataFrame, periods: list[str]) -> pl.DataFrame:
     per_area = cells.select("measure", "breakdown").unique().height
     expected = pl.DataFrame(
         [(p, r) for p in periods for r in period_regions(p)],
-        schema=["period", "region_code"], orient="row",
+        schema=["period", "region_code"],
+        orient="row",
     ).with_columns(listed=pl.lit(True))
     present = cells.group_by("period", "region_code").agg(pl.len().alias("n"))
     joined = expected.join(present, on=["period", "region_code"], how="full", coalesce=True)
     return joined.select(
-        "period", "region_code",
+        "period",
+        "region_code",
         expected=pl.col("listed").fill_null(False),
         complete=pl.col("n").fill_null(0) == per_area,
     )
 
 
-def _plausibility(cells: pl.DataFrame, previous: pl.DataFrame | None,
-                  counts: tuple[str, ...]) -> pl.DataFrame:
+def _plausibility(
+    cells: pl.DataFrame, previous: pl.DataFrame | None, counts: tuple[str, ...]
+) -> pl.DataFrame:
     schema = {"region_code": pl.String(), "measure": pl.String(), "relative_change": pl.Float64()}
     if previous is None:
         return pl.DataFrame(schema=schema)
@@ -164,7 +179,8 @@ def _plausibility(cells: pl.DataFrame, previous: pl.DataFrame | None,
         one_year_on.alias("period"), *key[1:], pl.col("value").alias("prev")
     )
     return now.join(before, on=key).select(
-        "region_code", "measure",
+        "region_code",
+        "measure",
         relative_change=(pl.col("value") - pl.col("prev")).abs()
         / pl.max_horizontal(pl.col("prev"), pl.lit(10.0)),
     )
@@ -194,8 +210,16 @@ def make_gate(
             "cells": [
                 in_set("status", ("ok", ".")),
                 in_set("measure", count_measures + percent_measures),
-                *(is_true(c) for c in ("status_matches_value", "count_rounded", "primary_rule",
-                                       "denominator_rule", "percent_from_raw")),
+                *(
+                    is_true(c)
+                    for c in (
+                        "status_matches_value",
+                        "count_rounded",
+                        "primary_rule",
+                        "denominator_rule",
+                        "percent_from_raw",
+                    )
+                ),
                 ExpectCompoundColumnsToBeUnique(column_list=list(_KEY)),
             ],
             "groups": [

@@ -65,20 +65,25 @@ def _signals(signals: pl.DataFrame, earliest: dt.date, today: dt.date) -> pl.Dat
         pl.col("vt_region_code").alias("region_code"), "valid_from", "valid_to"
     )
     forms = pl.col("violence_forms")
-    return (
-        signals.join(regions, on="region_code", how="left", maintain_order="left")
-        .select(
-            "region_code", "signal_id", "kind", "relation_type", "reporter_type",
-            "reporter_sector", "safety_assessment", "delivery_id", "source_line",
-            region_valid_on_date=(
-                (pl.col("received_on") >= pl.col("valid_from"))
-                & (pl.col("valid_to").is_null() | (pl.col("received_on") <= pl.col("valid_to")))
-            ).fill_null(False),
-            received_in_range=pl.col("received_on").is_between(earliest, today).fill_null(False),
-            closed_after_received=pl.col("closed_on") >= pl.col("received_on"),
-            violence_forms_known=forms.list.eval(pl.element().is_in(v.VIOLENCE_FORMS)).list.all()
-            .fill_null(True),
-        )
+    return signals.join(regions, on="region_code", how="left", maintain_order="left").select(
+        "region_code",
+        "signal_id",
+        "kind",
+        "relation_type",
+        "reporter_type",
+        "reporter_sector",
+        "safety_assessment",
+        "delivery_id",
+        "source_line",
+        region_valid_on_date=(
+            (pl.col("received_on") >= pl.col("valid_from"))
+            & (pl.col("valid_to").is_null() | (pl.col("received_on") <= pl.col("valid_to")))
+        ).fill_null(False),
+        received_in_range=pl.col("received_on").is_between(earliest, today).fill_null(False),
+        closed_after_received=pl.col("closed_on") >= pl.col("received_on"),
+        violence_forms_known=forms.list.eval(pl.element().is_in(v.VIOLENCE_FORMS))
+        .list.all()
+        .fill_null(True),
     )
 
 
@@ -86,9 +91,8 @@ def _persons(persons: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
     key = ["region_code", "signal_id"]
     year = signals.select(*key, pl.col("received_on").dt.year().alias("year"))
     gm = municipalities_2022().select("municipality_code", pl.col("vt_region_code_2022"))
-    joined = (
-        persons.join(year, on=key, how="left", maintain_order="left")
-        .join(gm, on="municipality_code", how="left", maintain_order="left")
+    joined = persons.join(year, on=key, how="left", maintain_order="left").join(
+        gm, on="municipality_code", how="left", maintain_order="left"
     )
     region_then = (
         pl.when((pl.col("year") >= 2023) & pl.col("vt_region_code_2022").is_in(["VT16", "VT26"]))
@@ -96,8 +100,18 @@ def _persons(persons: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("vt_region_code_2022"))
     )
     return joined.select(
-        "region_code", "signal_id", "person_seq", "role", "bsn", "bsn_status", "sex",
-        "postcode", "phone", "municipality_code", "delivery_id", "source_line",
+        "region_code",
+        "signal_id",
+        "person_seq",
+        "role",
+        "bsn",
+        "bsn_status",
+        "sex",
+        "postcode",
+        "phone",
+        "municipality_code",
+        "delivery_id",
+        "source_line",
         has_signal=pl.col("year").is_not_null(),
         municipality_in_region=pl.when(pl.col("municipality_code").is_not_null()).then(
             (region_then == pl.col("region_code")).fill_null(False)
@@ -117,11 +131,13 @@ def make_gate(
     def prepare(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
         signals, persons = frames["signals"], frames["persons"]
         quarantine = frames.get("quarantine", QUARANTINE.empty())
-        schema = pl.concat([
-            schema_table("signals", signals, INTAKE_SIGNALS.columns),
-            schema_table("persons", persons, INTAKE_PERSONS.columns),
-            schema_table("quarantine", quarantine, QUARANTINE.columns),
-        ])
+        schema = pl.concat(
+            [
+                schema_table("signals", signals, INTAKE_SIGNALS.columns),
+                schema_table("persons", persons, INTAKE_PERSONS.columns),
+                schema_table("quarantine", quarantine, QUARANTINE.columns),
+            ]
+        )
         signals = coerce(signals, INTAKE_SIGNALS.columns)
         return {
             "schema": schema,
@@ -141,9 +157,7 @@ def make_gate(
         ]
         persons: list[Expectation] = [
             *(not_null(c) for c in ("region_code", "signal_id", "person_seq", "bsn_status")),
-            ExpectCompoundColumnsToBeUnique(
-                column_list=["region_code", "signal_id", "person_seq"]
-            ),
+            ExpectCompoundColumnsToBeUnique(column_list=["region_code", "signal_id", "person_seq"]),
             is_true("has_signal"),
             in_set("role", v.ROLES),
             in_set("sex", v.SEXES),

@@ -36,13 +36,18 @@ from typing import Final
 
 #: (pattern of the CDN URL, package module, file in its data dir or None to drop the tag).
 _ASSETS: Final[tuple[tuple[str, str, str | None], ...]] = (
-    (r"bootstrap(?:@[\d.]+)?/(?:[\d.]+/)?(?:dist/)?css/bootstrap(?:\.min)?\.css",
-     "xstatic.pkg.bootstrap", "css/bootstrap.min.css"),
-    (r"bootstrap(?:@[\d.]+)?/(?:[\d.]+/)?(?:dist/)?js/bootstrap(?:\.min)?\.js",
-     "xstatic.pkg.bootstrap", "js/bootstrap.bundle.min.js"),
+    (
+        r"bootstrap(?:@[\d.]+)?/(?:[\d.]+/)?(?:dist/)?css/bootstrap(?:\.min)?\.css",
+        "xstatic.pkg.bootstrap",
+        "css/bootstrap.min.css",
+    ),
+    (
+        r"bootstrap(?:@[\d.]+)?/(?:[\d.]+/)?(?:dist/)?js/bootstrap(?:\.min)?\.js",
+        "xstatic.pkg.bootstrap",
+        "js/bootstrap.bundle.min.js",
+    ),
     (r"jquery-[\d.]+(?:\.min)?\.js", "xstatic.pkg.jquery", "jquery.min.js"),
-    (r"font-awesome/[\d.]+/css/all(?:\.min)?\.css", "xstatic.pkg.font_awesome",
-     "css/all.min.css"),
+    (r"font-awesome/[\d.]+/css/all(?:\.min)?\.css", "xstatic.pkg.font_awesome", "css/all.min.css"),
     (r"bootstrap-table@[\d.]+/dist/bootstrap-table(?:\.min)?\.js", "radar", "table-shim.js"),
 )
 #: Renders bootstrap-table's ``columns`` and ``data`` options as a plain table.
@@ -106,9 +111,13 @@ def copy_assets(site: Path) -> Path:
     for module in _VENDOR:
         target = vendor / _vendor_name(module)
         if not target.is_dir():
-            shutil.copytree(_data_dir(module), target, ignore=shutil.ignore_patterns(
-                "*.py", "__pycache__", "scss", "less", "sprites", "svgs", "metadata"
-            ))
+            shutil.copytree(
+                _data_dir(module),
+                target,
+                ignore=shutil.ignore_patterns(
+                    "*.py", "__pycache__", "scss", "less", "sprites", "svgs", "metadata"
+                ),
+            )
     return vendor
 
 

@@ -43,9 +43,9 @@ def passes_elfproef(digits: pd.Series) -> pd.Series:
     """Per nine-digit string: the 11-test (weighted sum a multiple of 11, not zero)."""
     if digits.empty:
         return pd.Series(dtype=bool, index=digits.index)
-    matrix = np.frombuffer(
-        "".join(digits.tolist()).encode("ascii"), dtype=np.uint8
-    ).reshape(-1, 9).astype(np.int64) - ord("0")
+    matrix = np.frombuffer("".join(digits.tolist()).encode("ascii"), dtype=np.uint8).reshape(
+        -1, 9
+    ).astype(np.int64) - ord("0")
     total = matrix @ _WEIGHTS
     return pd.Series((total % 11 == 0) & (total != 0), index=digits.index)
 

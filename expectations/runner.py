@@ -164,7 +164,8 @@ def _outcomes(table: str, validation: Any) -> list[ExpectationOutcome]:
                 table=table,
                 expectation=config.type,
                 column=config.kwargs.get("column"),
-                severity=str(getattr(config, "severity", "critical") or "critical").split(".")[-1]
+                severity=str(getattr(config, "severity", "critical") or "critical")
+                .split(".")[-1]
                 .lower(),
                 success=bool(r.success),
                 element_count=result.get("element_count"),
@@ -201,8 +202,7 @@ def run_gate(
             gx.Checkpoint(
                 name=name,
                 validation_definitions=[validation],
-                actions=[UpdateDataDocsAction(name="docs", site_names=[site])] if data_docs
-                else [],
+                actions=[UpdateDataDocsAction(name="docs", site_names=[site])] if data_docs else [],
                 result_format=RESULT_FORMAT,
             )
         )

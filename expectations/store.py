@@ -46,9 +46,22 @@ from radar.intake.ledger import DELIVERIES
 
 NAME: Final = "store"
 CLEAR_IDENTIFIERS: Final = (
-    "bsn", "first_names", "surname_prefix", "surname", "birth_date", "birth_day", "birth_month",
-    "street", "house_number", "house_number_suffix", "postcode", "city", "phone", "email",
-    "note", "name",
+    "bsn",
+    "first_names",
+    "surname_prefix",
+    "surname",
+    "birth_date",
+    "birth_day",
+    "birth_month",
+    "street",
+    "house_number",
+    "house_number_suffix",
+    "postcode",
+    "city",
+    "phone",
+    "email",
+    "note",
+    "name",
 )
 TOKEN_REGEX: Final = r"^[0-9a-f]{32}$"  # noqa: S105 (a format, not a secret)
 KEY_ID_REGEX: Final = r"^[A-Za-z0-9_.\-/]+\.[0-9a-f]{12}$"
@@ -60,30 +73,37 @@ def _persons(persons: pl.DataFrame) -> pl.DataFrame:
         for name in BLOOM_COLUMNS
         if name in persons.columns
     }
-    keep = [c for c in ("region_code", "signal_id", "person_seq", "pc4", "key_id", *TOKEN_COLUMNS)
-            if c in persons.columns]
+    keep = [
+        c
+        for c in ("region_code", "signal_id", "person_seq", "pc4", "key_id", *TOKEN_COLUMNS)
+        if c in persons.columns
+    ]
     return persons.select(*keep, **bits)
 
 
 def _signals(signals: pl.DataFrame) -> pl.DataFrame:
     redacted = pl.col("note_status") == "redacted"
     return signals.select(
-        "region_code", "signal_id", "note_status", "note_redacted",
+        "region_code",
+        "signal_id",
+        "note_status",
+        "note_redacted",
         note_matches_status=redacted == pl.col("note_redacted").is_not_null(),
     )
 
 
-def _ledger(ledger: pl.DataFrame, quarantine: pl.DataFrame, persons: pl.DataFrame,
-            signals: pl.DataFrame) -> pl.DataFrame:
+def _ledger(
+    ledger: pl.DataFrame, quarantine: pl.DataFrame, persons: pl.DataFrame, signals: pl.DataFrame
+) -> pl.DataFrame:
     def per_delivery(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         return frame.group_by("delivery_id").agg(pl.len().cast(pl.Int64).alias(name))
 
     # ``signal_erased`` records describe rows accepted first and erased later: the ledger counts
     # them as accepted, so they are left out here.
-    quarantined = quarantine.filter(pl.col("reason") != "signal_erased").group_by(
-        "delivery_id"
-    ).agg(
-        pl.struct("file", "line").n_unique().cast(pl.Int64).alias("quarantine_rows")
+    quarantined = (
+        quarantine.filter(pl.col("reason") != "signal_erased")
+        .group_by("delivery_id")
+        .agg(pl.struct("file", "line").n_unique().cast(pl.Int64).alias("quarantine_rows"))
     )
     accepted = ledger.filter(pl.col("status") == "accepted")
     joined = (
@@ -93,14 +113,17 @@ def _ledger(ledger: pl.DataFrame, quarantine: pl.DataFrame, persons: pl.DataFram
         .with_columns(pl.col("quarantine_rows", "stored_signals", "stored_persons").fill_null(0))
     )
     accounted = (
-        pl.col("signals_accepted") + pl.col("persons_accepted") + pl.col("erasures_accepted")
+        pl.col("signals_accepted")
+        + pl.col("persons_accepted")
+        + pl.col("erasures_accepted")
         + pl.col("rows_quarantined")
     )
     return joined.select(
         "delivery_id",
         nothing_lost=(pl.col("rows_received") == accounted).fill_null(False),
-        quarantine_reconciles=(pl.col("rows_quarantined") == pl.col("quarantine_rows"))
-        .fill_null(False),
+        quarantine_reconciles=(pl.col("rows_quarantined") == pl.col("quarantine_rows")).fill_null(
+            False
+        ),
         store_within_accepted=(pl.col("stored_signals") <= pl.col("signals_accepted"))
         & (pl.col("stored_persons") <= pl.col("persons_accepted")),
     )
@@ -109,21 +132,27 @@ def _ledger(ledger: pl.DataFrame, quarantine: pl.DataFrame, persons: pl.DataFram
 def prepare(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     persons, signals = frames["persons"], frames["signals"]
     quarantine, ledger = frames["quarantine"], frames["ledger"]
-    columns = pl.DataFrame({
-        "table": ["persons"] * persons.width + ["signals"] * signals.width,
-        "column": [*persons.columns, *signals.columns],
-    })
+    columns = pl.DataFrame(
+        {
+            "table": ["persons"] * persons.width + ["signals"] * signals.width,
+            "column": [*persons.columns, *signals.columns],
+        }
+    )
     return {
-        "schema": pl.concat([
-            schema_table("persons", persons, PSEUDONYMISED_PERSONS.columns),
-            schema_table("signals", signals, PSEUDONYMISED_SIGNALS.columns),
-        ]),
+        "schema": pl.concat(
+            [
+                schema_table("persons", persons, PSEUDONYMISED_PERSONS.columns),
+                schema_table("signals", signals, PSEUDONYMISED_SIGNALS.columns),
+            ]
+        ),
         "columns": columns,
         "persons": _persons(coerce(persons, PSEUDONYMISED_PERSONS.columns)),
         "signals": _signals(coerce(signals, PSEUDONYMISED_SIGNALS.columns)),
         "ledger": _ledger(
-            coerce(ledger, DELIVERIES.columns), coerce(quarantine, QUARANTINE.columns),
-            persons, signals,
+            coerce(ledger, DELIVERIES.columns),
+            coerce(quarantine, QUARANTINE.columns),
+            persons,
+            signals,
         ),
     }
 
@@ -153,8 +182,9 @@ def suites() -> dict[str, list[Expectation]]:
         ],
         "persons": persons,
         "signals": signals,
-        "ledger": [is_true(c) for c in
-                   ("nothing_lost", "quarantine_reconciles", "store_within_accepted")],
+        "ledger": [
+            is_true(c) for c in ("nothing_lost", "quarantine_reconciles", "store_within_accepted")
+        ],
     }
 
 

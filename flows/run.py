@@ -1,4 +1,4 @@
-"""The daily run: inbox → intake → pseudonymise → (later stages) → one atomic commit."""
+"""The daily run: inbox → intake → pseudonymise → link → one atomic commit."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.intake import InboxRead, check_batch, ledger_rows, merge_batch, read_inbox, scan_inbox
+from flows.linking import link_store
 from flows.pseudonymisation import pseudonymise_batch
+from linkage.pipeline import Linked
+from linkage.schema import PERSON_LINKS, SIGNAL_FAMILIES
 from pseudonymise.keys import MasterKey
 from pseudonymise.schema import PSEUDONYMISED_PERSONS
 from pseudonymise.signals import PSEUDONYMISED_SIGNALS
@@ -44,7 +47,9 @@ class RunSummary:
     signals_erased: int
     store_signals: int
     store_persons: int
-    linked: int | None
+    families: int
+    repeat_signals: int
+    link_stats: dict[str, int] = field(default_factory=dict)
     rejected: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     report: str = ""
@@ -63,6 +68,8 @@ class RunSummary:
             ("signals erased", self.signals_erased),
             ("signals in store", self.store_signals),
             ("person rows in store", self.store_persons),
+            ("families in store", self.families),
+            ("repeat signals (hermelding or vervolgmelding)", self.repeat_signals),
         ]
 
 
@@ -78,10 +85,16 @@ def _intake_tables(snapshot: Snapshot) -> IntakeTables:
 
 @task(cache_policy=NO_CACHE)
 def commit_store(
-    store: DataStore, tables: IntakeTables, ledger: pl.DataFrame, meta: dict[str, object]
+    store: DataStore,
+    tables: IntakeTables,
+    linked: Linked,
+    ledger: pl.DataFrame,
+    meta: dict[str, object],
 ) -> Snapshot:
     """Commit the next snapshot atomically."""
     written: dict[TableSchema, pl.DataFrame | None] = {
+        PERSON_LINKS: linked.person_links,
+        SIGNAL_FAMILIES: linked.signal_families,
         PSEUDONYMISED_SIGNALS: tables.signals,
         PSEUDONYMISED_PERSONS: tables.persons,
         INTAKE_ERASURES: tables.erasures,
@@ -98,6 +111,8 @@ def _summary(
     batch: BatchIntake,
     stats: MergeStats | None,
     tables: IntakeTables,
+    families: pl.DataFrame,
+    link_stats: dict[str, int],
 ) -> RunSummary:
     by_text = Counter(w for raw in batch.accepted for w in raw.warnings)
     warnings = [f"{text} ({n} deliveries)" if n > 1 else text for text, n in by_text.items()]
@@ -120,7 +135,9 @@ def _summary(
         signals_erased=stats.erased_signals if stats else 0,
         store_signals=tables.signals.height,
         store_persons=tables.persons.height,
-        linked=None,
+        families=families.get_column("family_id").n_unique(),
+        repeat_signals=families.filter(pl.col("recurrence_category") != "eerste").height,
+        link_stats=link_stats,
         rejected=[
             {"delivery": r.delivery_id, "reason": r.reason, "message": r.message}
             for r in batch.rejections
@@ -176,12 +193,16 @@ def radar_run(inbox: str, data: str) -> RunSummary:
         batch = check_batch(read, settings.intake)
         stats: MergeStats | None = None
         tables = current
+        families = snapshot.read(SIGNAL_FAMILIES)
+        link_stats: dict[str, int] = {}
         if batch.accepted or batch.rejections:
             batch = pseudonymise_batch(batch, key, settings.redact)  # plaintext ends here
             tables, stats = merge_batch(current, batch)
+            linked = link_store(tables, key, settings.linkage)
+            families, link_stats = linked.signal_families, linked.stats
             new_ledger = upsert(ledger, ledger_rows(batch))
-            snapshot = commit_store(store, tables, new_ledger, {"engine": "radar"})
-        summary = _summary(snapshot, read, batch, stats, tables)
+            snapshot = commit_store(store, tables, linked, new_ledger, {"engine": "radar"})
+        summary = _summary(snapshot, read, batch, stats, tables, families, link_stats)
         if stats is None:  # nothing new: the store and its last report stay as they are
             return summary
         report = _write_reports(store, summary, tables)

@@ -14,15 +14,22 @@ smallest member of its cluster, and nobody without the key can derive an id from
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from pseudonymise.keys import MasterKey
 from pseudonymise.tokens import hmac_hex
 
 I64 = npt.NDArray[np.int64]
+ID_PURPOSE: Final = "linkage/ids"
+#: Used when no key is given (unit tests, benchmarks): ids are then pseudonymous to nobody.
+#: Production runs always pass the master key.
+_UNKEYED: Final = "radar-linkage-unkeyed-ids"
 
 
 def components(n: int, i: I64, j: I64) -> I64:
@@ -121,3 +128,8 @@ def cluster(
 def keyed_ids(keys: pl.Expr, hmac_key: str, prefix: str) -> pl.Expr:
     """``prefix`` + 20 hex digits of HMAC-SHA256(key, member key)."""
     return pl.lit(prefix) + hmac_hex(keys, hmac_key, hex_chars=20)
+
+
+def id_key(key: MasterKey | None) -> str:
+    """The HMAC key of person and family ids: derived from the master key for that purpose."""
+    return key.derive_hmac_key(ID_PURPOSE) if key is not None else _UNKEYED

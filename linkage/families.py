@@ -13,12 +13,10 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from linkage.cluster import components, keyed_ids
+from linkage.cluster import components, id_key, keyed_ids
 from pseudonymise.keys import MasterKey
 
 SIGNAL_KEY: Final = ["region_code", "signal_id"]
-ID_PURPOSE: Final = "linkage/ids"
-_UNKEYED: Final = "radar-linkage-unkeyed-ids"
 
 
 def link_families(
@@ -38,7 +36,7 @@ def link_families(
         edges.get_column("s").to_numpy().astype(np.int64),
         edges.get_column("p").to_numpy().astype(np.int64),
     )[:n_signals]
-    hmac_key = key.derive_hmac_key(ID_PURPOSE) if key is not None else _UNKEYED
+    hmac_key = id_key(key)
     member = pl.concat_str([pl.col("region_code"), pl.col("signal_id")], separator="|")
     return (
         sig.with_columns(pl.Series("_c", labels))

@@ -18,20 +18,16 @@ import numpy.typing as npt
 import polars as pl
 
 from linkage.blocking import candidate_pairs
-from linkage.cluster import cluster, keyed_ids
+from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
 from linkage.prepare import KEY, Prepared, prepare
 from linkage.score import pair_weights, posterior, term_frequencies, train
-from linkage.settings import LinkageSettings
 from pseudonymise.keys import MasterKey
+from radar.settings import LinkageSettings
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-ID_PURPOSE: Final = "linkage/ids"
-#: Used when no key is given (tests, demos): ids are then only pseudonymous to outsiders
-#: who do not know this constant, i.e. not at all. Production passes the master key.
-_UNKEYED: Final = "radar-linkage-unkeyed-ids"
 
 LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "birth_date": (
@@ -157,7 +153,7 @@ def link_persons(
         bsn,
         max_rows=s.max_cluster_rows,
     )
-    hmac_key = key.derive_hmac_key(ID_PURPOSE) if key is not None else _UNKEYED
+    hmac_key = id_key(key)
     member = pl.concat_str(
         [pl.col("region_code"), pl.col("signal_id"), pl.col("person_seq").cast(pl.Utf8)],
         separator="|",

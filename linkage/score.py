@@ -19,7 +19,7 @@ import polars as pl
 from linkage.compare import FEATURES, compare
 from linkage.em import EMSession, FSParams, default_m, estimate_u, run_em
 from linkage.prepare import Prepared
-from linkage.settings import LinkageSettings
+from radar.settings import LinkageSettings
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

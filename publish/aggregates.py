@@ -182,21 +182,30 @@ def _count_cells(in_period: pl.DataFrame, region: pl.Expr) -> pl.DataFrame:
 
 
 def _family_cells(in_period: pl.DataFrame, region: pl.Expr) -> pl.DataFrame:
-    return in_period.group_by(region.alias("region_code")).agg(
-        pl.col("family_id").n_unique().alias(FAMILIES_INVOLVED),
-        pl.col("family_id").filter(pl.col("new_within_12m")).n_unique()
-        .alias(FAMILIES_NEW_SIGNAL_12M),
-    ).unpivot(index="region_code", variable_name="measure", value_name="n").with_columns(
-        breakdown=pl.lit("")
+    return (
+        in_period.group_by(region.alias("region_code"))
+        .agg(
+            pl.col("family_id").n_unique().alias(FAMILIES_INVOLVED),
+            pl.col("family_id")
+            .filter(pl.col("new_within_12m"))
+            .n_unique()
+            .alias(FAMILIES_NEW_SIGNAL_12M),
+        )
+        .unpivot(index="region_code", variable_name="measure", value_name="n")
+        .with_columns(breakdown=pl.lit(""))
     )
 
 
 def _share_cells(in_period: pl.DataFrame, region: pl.Expr) -> pl.DataFrame:
     repeat = pl.col("prior_signals") > 0
-    return in_period.group_by(region.alias("region_code")).agg(
-        (repeat & pl.col("prior_other_region")).sum().alias("numerator"),
-        repeat.sum().cast(pl.Int64).alias("denominator"),
-    ).with_columns(measure=pl.lit(REPEAT_OTHER_REGION_PCT), breakdown=pl.lit(""))
+    return (
+        in_period.group_by(region.alias("region_code"))
+        .agg(
+            (repeat & pl.col("prior_other_region")).sum().alias("numerator"),
+            repeat.sum().cast(pl.Int64).alias("denominator"),
+        )
+        .with_columns(measure=pl.lit(REPEAT_OTHER_REGION_PCT), breakdown=pl.lit(""))
+    )
 
 
 def aggregate(signals: pl.DataFrame, period: str) -> pl.DataFrame:
@@ -232,8 +241,12 @@ def aggregate(signals: pl.DataFrame, period: str) -> pl.DataFrame:
     cells = (
         cell_keys(period)
         .join(counted, on=key, how="left", maintain_order="left")
-        .join(shares.select(*key, "numerator", "denominator"), on=key, how="left",
-              maintain_order="left")
+        .join(
+            shares.select(*key, "numerator", "denominator"),
+            on=key,
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(
             value=pl.when(pl.col("measure") == REPEAT_OTHER_REGION_PCT)
             .then(
@@ -247,6 +260,4 @@ def aggregate(signals: pl.DataFrame, period: str) -> pl.DataFrame:
             ),
         )
     )
-    return pl.DataFrame(
-        cells.select(AGGREGATES.columns.keys()), schema=AGGREGATES.schema
-    )
+    return pl.DataFrame(cells.select(AGGREGATES.columns.keys()), schema=AGGREGATES.schema)

@@ -137,8 +137,9 @@ def attack(published: pl.DataFrame, *, width: float = PROTECTION_WIDTH) -> Attac
         nonlocal solved, seen_low, seen_high
         c = np.zeros(n)
         c[j] = sign
-        result = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
-                         method="highs")
+        result = linprog(
+            c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs"
+        )
         solved += 1
         if result.status == 3:  # unbounded: no upper limit on this cell
             return math.inf * -sign

@@ -120,6 +120,10 @@ def relations(cells: pl.DataFrame) -> list[Relation]:
                 whole = (year, region, measure, "")
                 for h in (h1, h2):
                     add("le", (h, region, measure, ""), [whole], "families:half<=year")
-                add("le", whole, [(h, region, measure, "") for h in (h1, h2)],
-                    "families:year<=halves")
+                add(
+                    "le",
+                    whole,
+                    [(h, region, measure, "") for h in (h1, h2)],
+                    "families:year<=halves",
+                )
     return found

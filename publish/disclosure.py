@@ -108,7 +108,10 @@ def _secondary_by_groups(
 
 
 def _repair(
-    found: list[Relation], disclosed: list[int], raw: np.ndarray, rank: np.ndarray,
+    found: list[Relation],
+    disclosed: list[int],
+    raw: np.ndarray,
+    rank: np.ndarray,
     hidden: np.ndarray,
 ) -> int:
     """Step 3: one more suppression per disclosed cell; returns how many were added."""
@@ -174,8 +177,11 @@ def protect(cells: pl.DataFrame, *, audit: bool = True) -> pl.DataFrame:
             safe = True
             break
         if not _repair(
-            found, sorted((c.position for c in report.disclosed), key=lambda p: rank[p]),
-            raw, rank, hidden,
+            found,
+            sorted((c.position for c in report.disclosed), key=lambda p: rank[p]),
+            raw,
+            rank,
+            hidden,
         ):
             break
         _secondary_by_groups(found, raw, rank, hidden)

@@ -41,7 +41,17 @@ KENTEKEN: Final = "KENTEKEN"
 INSTELLING: Final = "INSTELLING"
 
 PRIORITY: Final[tuple[str, ...]] = (
-    EMAIL, IBAN, BSN, TELEFOON, KENTEKEN, POSTCODE, DATUM, ADRES, INSTELLING, PERSOON, PLAATS,
+    EMAIL,
+    IBAN,
+    BSN,
+    TELEFOON,
+    KENTEKEN,
+    POSTCODE,
+    DATUM,
+    ADRES,
+    INSTELLING,
+    PERSOON,
+    PLAATS,
 )
 ENTITY_TYPES: Final[frozenset[str]] = frozenset(PRIORITY)
 PLACEHOLDERS: Final[dict[str, str]] = {entity: f"<{entity}>" for entity in PRIORITY}

@@ -50,9 +50,17 @@ _APOSTROPHES: Final = "'’‘`´ʼ"
 _UNDECOMPOSED: Final = {"ø": "o", "ł": "l", "đ": "d", "ı": "i", "ð": "d", "þ": "t"}
 _LIGATURES: Final = {"ß": "ss", "æ": "ae", "œ": "oe"}  # folded to two letters by the intake
 _MONTHS: Final = (
-    ("januari", "jan"), ("februari", "feb"), ("maart", "mrt", "mar"), ("april", "apr"),
-    ("mei",), ("juni", "jun"), ("juli", "jul"), ("augustus", "aug"),
-    ("september", "sept", "sep"), ("oktober", "okt", "oct"), ("november", "nov"),
+    ("januari", "jan"),
+    ("februari", "feb"),
+    ("maart", "mrt", "mar"),
+    ("april", "apr"),
+    ("mei",),
+    ("juni", "jun"),
+    ("juli", "jul"),
+    ("augustus", "aug"),
+    ("september", "sept", "sep"),
+    ("oktober", "okt", "oct"),
+    ("november", "nov"),
     ("december", "dec"),
 )
 _MONTH_NUMBER: Final = {name: i + 1 for i, names in enumerate(_MONTHS) for name in names}

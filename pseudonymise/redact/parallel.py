@@ -211,12 +211,12 @@ class RedactorPool:
         outcomes: list[Outcome] = []
         for number, (chunk, future) in enumerate(zip(chunks, futures, strict=True)):
             try:
-                done, cpu, residual = future.result(
-                    timeout=len(chunk) * self.timeout_seconds + 60
-                )
+                done, cpu, residual = future.result(timeout=len(chunk) * self.timeout_seconds + 60)
             except Exception as error:  # a dead worker: withhold the whole chunk
                 logger.error(
-                    "note chunk %d withheld (%d notes): %s", number, len(chunk),
+                    "note chunk %d withheld (%d notes): %s",
+                    number,
+                    len(chunk),
                     type(error).__name__,
                 )
                 outcomes.extend((None, None) for _ in chunk)
@@ -239,8 +239,13 @@ def redact_texts(
 ) -> list[Outcome]:
     """Redact every text with a pool started for this call (in-process for few texts)."""
     return _redact_counted(
-        texts, workers, with_findings=with_findings, known=known, chunk_size=chunk_size,
-        timeout_seconds=timeout_seconds, deduce_cache_dir=deduce_cache_dir,
+        texts,
+        workers,
+        with_findings=with_findings,
+        known=known,
+        chunk_size=chunk_size,
+        timeout_seconds=timeout_seconds,
+        deduce_cache_dir=deduce_cache_dir,
     )[0]
 
 
@@ -286,11 +291,11 @@ def status_frame(
     if withheld:
         logger.warning(
             "withheld %d of %d notes: redaction failed (%d: a known identifier survived)",
-            withheld, len(todo), residual,
+            withheld,
+            len(todo),
+            residual,
         )
-    return pl.DataFrame(
-        {"note_redacted": redacted, "note_status": status}, schema=REDACTED_SCHEMA
-    )
+    return pl.DataFrame({"note_redacted": redacted, "note_status": status}, schema=REDACTED_SCHEMA)
 
 
 def _non_blank(values: Sequence[str | None]) -> list[int]:

@@ -49,9 +49,7 @@ from radar.errors import RadarError
 SCORE_THRESHOLD = 0.4
 DEFAULT_TIMEOUT_SECONDS = 10.0
 _RANK = {entity: rank for rank, entity in enumerate(PRIORITY)}
-_HOUSE_NUMBER_TAIL = re.compile(
-    r"(?:[a-zA-Z]{1,2}|\s[A-Z]|-\d{1,3}|\s(?:bis|hs|huis))(?![\w-])"
-)
+_HOUSE_NUMBER_TAIL = re.compile(r"(?:[a-zA-Z]{1,2}|\s[A-Z]|-\d{1,3}|\s(?:bis|hs|huis))(?![\w-])")
 
 
 class RedactionError(RadarError):

@@ -28,6 +28,8 @@ bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=T
 app.add_typer(bench_app, name="bench")
 keys_app = typer.Typer(help="The pseudonymisation master key.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+export_app = typer.Typer(help="Files for analysts.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 console = Console()
 DEMO_MARKER = ".radar-demo"
@@ -59,6 +61,26 @@ def run(
         raise _fail(error) from error
     show_run_summary(console, summary)
     show_rejections(console, summary)
+
+
+@export_app.command("links")
+def export_links(
+    data: Annotated[Path, typer.Option(help="the data store directory")],
+    out: Annotated[Path, typer.Option(help="where to write the two link files")],
+    verbose: Annotated[bool, typer.Option(help="show Prefect's logs")] = False,
+) -> None:
+    """Write person_links.csv and signal_families.csv of the store's current snapshot."""
+    _quiet_prefect(verbose)
+    from flows.export import export_links as export
+
+    try:
+        done = export(data=str(data), out=str(out))
+    except RadarError as error:
+        raise _fail(error) from error
+    console.print(
+        f"snapshot {done.snapshot}: {done.person_rows:,} person rows → {done.person_links}"
+    )
+    console.print(f"snapshot {done.snapshot}: {done.signals:,} signals → {done.signal_families}")
 
 
 @app.command()
@@ -183,6 +205,23 @@ def bench_intake(
     from radar.bench import bench_intake as measure
 
     measure(console, scale=scale, years=years)
+
+
+@bench_app.command("linkage")
+def bench_linkage(
+    scale: Annotated[float, typer.Option(help="share of national volumes")] = 0.02,
+    years: Annotated[int, typer.Option(help="calendar years simulated")] = 10,
+    seeds: Annotated[str, typer.Option(help="comma-separated generator seeds")] = "1,2,3",
+) -> None:
+    """Link quality against the synthetic truth (pairwise, from contingency tables) and speed."""
+    from linkage.bench import bench_synth
+    from radar.bench import figures_table
+
+    for figures in bench_synth(
+        seeds=tuple(int(s) for s in seeds.split(",")), scale=scale, years=years
+    ):
+        title = f"radar bench linkage (seed {figures['seed']:.0f}, scale {scale}, {years} years)"
+        console.print(figures_table(title, figures))
 
 
 @bench_app.command("pseudonymise")

@@ -45,7 +45,6 @@ def show_run_summary(console: Console, summary: RunSummary) -> None:
     table.add_column("count", justify="right")
     for what, count in summary.counts():
         table.add_row(what, f"{count:,}")
-    table.add_row("linked", "-" if summary.linked is None else f"{summary.linked:,}")
     console.print(table)
     for warning in summary.warnings[:10]:
         console.print(f"[yellow]warning:[/] {warning}")

@@ -96,3 +96,35 @@ def test_run_processes_inbox_once_and_reports(env: dict[str, str], tmp_path: Pat
     assert (data / "CURRENT").read_text().strip() == snapshot
     files_after = {p: p.read_bytes() for p in (data / "snapshots").rglob("*") if p.is_file()}
     assert files_after == files_before, "a rerun must change nothing"
+
+
+def test_export_links_writes_one_row_per_accepted_row(env: dict[str, str], tmp_path: Path) -> None:
+    inbox, data, out = _inbox(tmp_path), tmp_path / "data", tmp_path / "links"
+    refused = _radar(["export", "links", "--data", str(data), "--out", str(out)], env)
+    assert refused.returncode != 0 and "is not a data store" in refused.stdout
+    assert _radar(["run", "--inbox", str(inbox), "--data", str(data)], env).returncode == 0
+    result = _radar(["export", "links", "--data", str(data), "--out", str(out)], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    persons = pl.read_csv(out / "person_links.csv", schema_overrides={"person_seq": pl.Int32})
+    families = pl.read_csv(out / "signal_families.csv")
+    assert persons.columns == ["region_code", "signal_id", "person_seq", "person_id"]
+    assert families.columns == [
+        "region_code",
+        "signal_id",
+        "family_id",
+        "recurrence_category",
+        "prior_signals",
+        "prior_other_region",
+    ]
+    # S-001 re-delivered with two persons, S-005 erased: 2 + 1 + 2 + 1 person rows, 4 signals
+    assert persons.height == 6 and sorted(families["signal_id"]) == [
+        "S-001",
+        "S-002",
+        "S-003",
+        "S-004",
+    ]
+    assert persons["person_id"].str.contains(r"^P[0-9a-f]{20}$").all()
+    assert families["family_id"].str.contains(r"^F[0-9a-f]{20}$").all()
+    text = (out / "person_links.csv").read_text() + (out / "signal_families.csv").read_text()
+    for clear in ("Anna", "Vries", "123456782", "1985", "Dorpsstraat", "6211"):
+        assert clear not in text

@@ -25,11 +25,26 @@ class DeduceRecognizer(EntityRecognizer):
 
     ENABLED: ClassVar[frozenset[str]] = frozenset(
         {
-            "names", "prefix_with_initial", "prefix_with_interfix", "prefix_with_name",
-            "interfix_with_name", "initial_with_name", "initial_interfix", "first_name_lookup",
-            "surname_lookup", "name_context", "eponymous_disease", "person_annotation_converter",
-            "locations", "placename", "street_pattern", "street_lookup", "housenumber",
-            "institutions", "hospital", "institution",
+            "names",
+            "prefix_with_initial",
+            "prefix_with_interfix",
+            "prefix_with_name",
+            "interfix_with_name",
+            "initial_with_name",
+            "initial_interfix",
+            "first_name_lookup",
+            "surname_lookup",
+            "name_context",
+            "eponymous_disease",
+            "person_annotation_converter",
+            "locations",
+            "placename",
+            "street_pattern",
+            "street_lookup",
+            "housenumber",
+            "institutions",
+            "hospital",
+            "institution",
         }
     )
     # deduce tag -> entity; a bare street name ("straat") without a number is dropped, as deduce

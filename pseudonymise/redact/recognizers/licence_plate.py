@@ -12,8 +12,20 @@ from pseudonymise.redact.entities import KENTEKEN, LANGUAGE, REGEX_FLAGS
 # X = letter, 9 = digit; https://nl.wikipedia.org/wiki/Nederlands_kenteken#Alfanumerieke_reeksen
 SIDECODES: frozenset[str] = frozenset(
     {
-        "XX-99-99", "99-99-XX", "99-XX-99", "XX-99-XX", "XX-XX-99", "99-XX-XX", "99-XXX-9",
-        "9-XXX-99", "XX-999-X", "X-999-XX", "XXX-99-X", "X-99-XXX", "9-XX-999", "999-XX-9",
+        "XX-99-99",
+        "99-99-XX",
+        "99-XX-99",
+        "XX-99-XX",
+        "XX-XX-99",
+        "99-XX-XX",
+        "99-XXX-9",
+        "9-XXX-99",
+        "XX-999-X",
+        "X-999-XX",
+        "XXX-99-X",
+        "X-99-XXX",
+        "9-XX-999",
+        "999-XX-9",
     }
 )
 _COMPACT = frozenset(s.replace("-", "") for s in SIDECODES)

@@ -53,15 +53,52 @@ def _letters(upper: bool) -> str:
 _UP: Final = _letters(upper=True)
 _LOW: Final = _letters(upper=False)
 # one name word: Jansen, McDonald, D'Souza, El-Amrani, Jansen-de (of Jansen-de Vries)
-_WORD: Final = (
-    rf"(?:[{_UP}]['’])?[{_UP}][{_LOW}]+(?:[{_UP}][{_LOW}]+)?(?:-[{_UP}]?[{_LOW}]+)*"
-)
+_WORD: Final = rf"(?:[{_UP}]['’])?[{_UP}][{_LOW}]+(?:[{_UP}][{_LOW}]+)?(?:-[{_UP}]?[{_LOW}]+)*"
 # tussenvoegsels written in lower case inside a name
 PARTICLES: Final[tuple[str, ...]] = (
-    "van de la", "van der", "van den", "van het", "van 't", "van ter", "van t", "in 't",
-    "in het", "in den", "op de", "op den", "op het", "op 't", "uit de", "van", "de", "der",
-    "den", "ter", "ten", "te", "het", "'t", "da", "del", "della", "di", "dos", "du", "el",
-    "al", "la", "le", "lo", "von", "zur", "bin", "ben", "ibn", "abu", "d'", "l'",
+    "van de la",
+    "van der",
+    "van den",
+    "van het",
+    "van 't",
+    "van ter",
+    "van t",
+    "in 't",
+    "in het",
+    "in den",
+    "op de",
+    "op den",
+    "op het",
+    "op 't",
+    "uit de",
+    "van",
+    "de",
+    "der",
+    "den",
+    "ter",
+    "ten",
+    "te",
+    "het",
+    "'t",
+    "da",
+    "del",
+    "della",
+    "di",
+    "dos",
+    "du",
+    "el",
+    "al",
+    "la",
+    "le",
+    "lo",
+    "von",
+    "zur",
+    "bin",
+    "ben",
+    "ibn",
+    "abu",
+    "d'",
+    "l'",
 )
 _PARTICLE: Final = "|".join(re.escape(p) for p in sorted(PARTICLES, key=len, reverse=True))
 _GAP: Final = r"[ \t]+"

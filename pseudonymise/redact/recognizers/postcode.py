@@ -26,8 +26,31 @@ class PostcodeRecognizer(PatternRecognizer):
     CONTEXT: ClassVar[list[str]] = ["postcode", "adres", "woonadres", "woont"]
     WORDS: ClassVar[frozenset[str]] = frozenset(
         {
-            "en", "in", "op", "is", "om", "te", "al", "er", "of", "na", "zo", "nu", "ja", "de",
-            "ik", "je", "we", "ze", "hy", "uu", "ie", "dd", "wk", "jr", "ct",
+            "en",
+            "in",
+            "op",
+            "is",
+            "om",
+            "te",
+            "al",
+            "er",
+            "of",
+            "na",
+            "zo",
+            "nu",
+            "ja",
+            "de",
+            "ik",
+            "je",
+            "we",
+            "ze",
+            "hy",
+            "uu",
+            "ie",
+            "dd",
+            "wk",
+            "jr",
+            "ct",
         }
     )
     UNITS: ClassVar[frozenset[str]] = frozenset({"mg", "ml", "kg", "km", "cm", "mm", "gr"})

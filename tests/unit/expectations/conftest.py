@@ -74,11 +74,16 @@ def redacted_signals(signals: pl.DataFrame) -> pl.DataFrame:
     rng = np.random.default_rng(1)
     pick = rng.integers(0, len(REDACTED_NOTES) + 1, signals.height)
     notes = [REDACTED_NOTES[i] if i < len(REDACTED_NOTES) else None for i in pick]
-    out = signals.drop("note").with_columns(
-        note_redacted=pl.Series(notes, dtype=pl.String),
-    ).with_columns(
-        note_status=pl.when(pl.col("note_redacted").is_null()).then(pl.lit("empty"))
-        .otherwise(pl.lit("redacted"))
+    out = (
+        signals.drop("note")
+        .with_columns(
+            note_redacted=pl.Series(notes, dtype=pl.String),
+        )
+        .with_columns(
+            note_status=pl.when(pl.col("note_redacted").is_null())
+            .then(pl.lit("empty"))
+            .otherwise(pl.lit("redacted"))
+        )
     )
     return conform(out, PSEUDONYMISED_SIGNALS)
 
@@ -98,8 +103,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
         on=["region_code", "signal_id"],
     ).rename({"true_family_id": "family_id"})
     cells = protect(pl.concat([aggregate(linked, p) for p in ("2024", "2024H1", "2024H2")]))
-    return Store(tables, ledger_rows(batch), persons, redacted_signals(tables.signals), cells,
-                 linked)
+    return Store(
+        tables, ledger_rows(batch), persons, redacted_signals(tables.signals), cells, linked
+    )
 
 
 @pytest.fixture(scope="session")

@@ -20,13 +20,20 @@ PERIODS = ["2024", "2024H1", "2024H2"]
 
 def _gate(periods: list[str] = PERIODS) -> Gate:
     return gate.make_gate(
-        periods, count_measures=COUNT_MEASURES, percent_measures=PERCENT_MEASURES,
+        periods,
+        count_measures=COUNT_MEASURES,
+        percent_measures=PERCENT_MEASURES,
         additive_measures=ADDITIVE_MEASURES,
     )
 
 
-def _run(cells: pl.DataFrame, docs: Path, previous: pl.DataFrame | None = None,
-         *, data_docs: bool = False) -> GateResult:
+def _run(
+    cells: pl.DataFrame,
+    docs: Path,
+    previous: pl.DataFrame | None = None,
+    *,
+    data_docs: bool = False,
+) -> GateResult:
     frames = {"cells": cells} if previous is None else {"cells": cells, "previous": previous}
     return run_gate(_gate(), frames, docs, data_docs=data_docs)
 
@@ -47,47 +54,82 @@ def _where(cond: pl.Expr, **values: pl.Expr) -> Callable[[pl.DataFrame], pl.Data
         return cells.with_columns(
             **{k: pl.when(first).then(v).otherwise(pl.col(k)) for k, v in values.items()}
         )
+
     return inject
 
 
 SECONDARY = pl.col("suppression") == "secondary"
 PRIMARY = (pl.col("suppression") == "primary") & (pl.col("measure") == "signals_received")
-PUBLISHED_PART = (pl.col("status") == "ok") & (pl.col("breakdown") != "") & (
-    pl.col("measure") == "signals_received")
+PUBLISHED_PART = (
+    (pl.col("status") == "ok")
+    & (pl.col("breakdown") != "")
+    & (pl.col("measure") == "signals_received")
+)
 PCT_SHOWN = (pl.col("measure") == "repeat_signals_other_region_pct") & (pl.col("status") == "ok")
 
 CASES = [
-    ("secondary suppression undone",
-     _where(SECONDARY, status=pl.lit("ok"), value=(pl.col("raw_value") / 5).round() * 5),
-     ("groups", "expect_column_values_to_not_be_in_set", "suppressed")),
-    ("small count published",
-     _where(PRIMARY, status=pl.lit("ok"), value=(pl.col("raw_value") / 5).round() * 5),
-     ("cells", "expect_column_values_to_be_in_set", "primary_rule")),
-    ("count not rounded", _where(PUBLISHED_PART, value=pl.col("value") + 1),
-     ("cells", "expect_column_values_to_be_in_set", "count_rounded")),
-    ("suppressed value shown", _where(SECONDARY, value=pl.lit(15.0)),
-     ("cells", "expect_column_values_to_be_in_set", "status_matches_value")),
-    ("totals do not reconcile", _where(PUBLISHED_PART, raw_value=pl.col("raw_value") + 1),
-     ("groups", "expect_column_values_to_be_between", "difference")),
-    ("percentage of a small denominator", _where(PCT_SHOWN, denominator=pl.lit(6)),
-     ("cells", "expect_column_values_to_be_in_set", "denominator_rule")),
-    ("region missing", lambda c: c.filter(pl.col("region_code") != "VT05"),
-     ("coverage", "expect_column_values_to_be_in_set", "complete")),
-    ("region not valid in the period",
-     lambda c: c.with_columns(region_code=pl.col("region_code").replace("VT27", "VT26")),
-     ("coverage", "expect_column_values_to_be_in_set", "expected")),
-    ("cell missing", lambda c: c.filter(~((pl.col("region_code") == "VT07")
-                                          & (pl.col("breakdown") == "kind=advies"))),
-     ("coverage", "expect_column_values_to_be_in_set", "complete")),
-    ("unknown status", _where(SECONDARY, status=pl.lit("x")),
-     ("cells", "expect_column_values_to_be_in_set", "status")),
+    (
+        "secondary suppression undone",
+        _where(SECONDARY, status=pl.lit("ok"), value=(pl.col("raw_value") / 5).round() * 5),
+        ("groups", "expect_column_values_to_not_be_in_set", "suppressed"),
+    ),
+    (
+        "small count published",
+        _where(PRIMARY, status=pl.lit("ok"), value=(pl.col("raw_value") / 5).round() * 5),
+        ("cells", "expect_column_values_to_be_in_set", "primary_rule"),
+    ),
+    (
+        "count not rounded",
+        _where(PUBLISHED_PART, value=pl.col("value") + 1),
+        ("cells", "expect_column_values_to_be_in_set", "count_rounded"),
+    ),
+    (
+        "suppressed value shown",
+        _where(SECONDARY, value=pl.lit(15.0)),
+        ("cells", "expect_column_values_to_be_in_set", "status_matches_value"),
+    ),
+    (
+        "totals do not reconcile",
+        _where(PUBLISHED_PART, raw_value=pl.col("raw_value") + 1),
+        ("groups", "expect_column_values_to_be_between", "difference"),
+    ),
+    (
+        "percentage of a small denominator",
+        _where(PCT_SHOWN, denominator=pl.lit(6)),
+        ("cells", "expect_column_values_to_be_in_set", "denominator_rule"),
+    ),
+    (
+        "region missing",
+        lambda c: c.filter(pl.col("region_code") != "VT05"),
+        ("coverage", "expect_column_values_to_be_in_set", "complete"),
+    ),
+    (
+        "region not valid in the period",
+        lambda c: c.with_columns(region_code=pl.col("region_code").replace("VT27", "VT26")),
+        ("coverage", "expect_column_values_to_be_in_set", "expected"),
+    ),
+    (
+        "cell missing",
+        lambda c: c.filter(
+            ~((pl.col("region_code") == "VT07") & (pl.col("breakdown") == "kind=advies"))
+        ),
+        ("coverage", "expect_column_values_to_be_in_set", "complete"),
+    ),
+    (
+        "unknown status",
+        _where(SECONDARY, status=pl.lit("x")),
+        ("cells", "expect_column_values_to_be_in_set", "status"),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "inject", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_injected_failure_is_caught(
-    store: Store, docs_dir: Path, name: str,
-    inject: Callable[[pl.DataFrame], pl.DataFrame], expected: tuple[str, str, str | None],
+    store: Store,
+    docs_dir: Path,
+    name: str,
+    inject: Callable[[pl.DataFrame], pl.DataFrame],
+    expected: tuple[str, str, str | None],
 ) -> None:
     result = _run(inject(store.cells), docs_dir)
     assert not result.passed

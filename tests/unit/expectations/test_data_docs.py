@@ -14,8 +14,12 @@ from .conftest import Store
 
 
 def test_docs_are_offline_and_complete(store: Store, tmp_path: Path) -> None:
-    frames = {"persons": store.persons.head(0), "signals": store.signals.head(500),
-              "quarantine": store.intake.quarantine.head(0), "ledger": store.ledger.head(0)}
+    frames = {
+        "persons": store.persons.head(0),
+        "signals": store.signals.head(500),
+        "quarantine": store.intake.quarantine.head(0),
+        "ledger": store.ledger.head(0),
+    }
     result = run_gate(store_gate.GATE, frames, tmp_path)
     site = tmp_path / "data_docs"
     assert result.docs_index == site / "index.html"
@@ -34,5 +38,7 @@ def test_docs_are_offline_and_complete(store: Store, tmp_path: Path) -> None:
     assert "vendor/radar/table-shim.js" in index
     data = json.loads(result.json_path.read_text())
     assert data["gate"] == "store" and data["passed"] is True
-    assert all(set(e) >= {"table", "expectation", "unexpected_count", "success"}
-               for e in data["expectations"])
+    assert all(
+        set(e) >= {"table", "expectation", "unexpected_count", "success"}
+        for e in data["expectations"]
+    )

@@ -21,8 +21,9 @@ def _frames(store: Store, signals: int = 2000) -> Frames:
     """The clean tables, cut to the first ``signals`` signals and their persons (quicker)."""
     t = store.intake
     head = t.signals.head(signals)
-    persons = t.persons.join(head.select("region_code", "signal_id"),
-                             on=["region_code", "signal_id"], how="semi")
+    persons = t.persons.join(
+        head.select("region_code", "signal_id"), on=["region_code", "signal_id"], how="semi"
+    )
     return {"signals": head, "persons": persons, "quarantine": t.quarantine}
 
 
@@ -49,10 +50,13 @@ def _set(table: str, column: str, value: object, n: int = 3) -> Callable[[Frames
         frame = f[table]
         dtype = frame.schema[column]
         f[table] = frame.with_columns(
-            pl.when(_first(frame, n)).then(pl.lit(value, dtype=dtype)).otherwise(pl.col(column))
+            pl.when(_first(frame, n))
+            .then(pl.lit(value, dtype=dtype))
+            .otherwise(pl.col(column))
             .alias(column)
         )
         return f
+
     return inject
 
 
@@ -60,6 +64,7 @@ def _drop(table: str, column: str) -> Callable[[Frames], Frames]:
     def inject(f: Frames) -> Frames:
         f[table] = f[table].drop(column)
         return f
+
     return inject
 
 
@@ -80,7 +85,8 @@ def _orphan(f: Frames) -> Frames:
 def _closed_early(f: Frames) -> Frames:
     s = f["signals"]
     f["signals"] = s.with_columns(
-        closed_on=pl.when(_first(s)).then(pl.col("received_on") - dt.timedelta(days=3))
+        closed_on=pl.when(_first(s))
+        .then(pl.col("received_on") - dt.timedelta(days=3))
         .otherwise(pl.col("closed_on"))
     )
     return f
@@ -89,51 +95,100 @@ def _closed_early(f: Frames) -> Frames:
 def _invalid_share(f: Frames) -> Frames:
     p = f["persons"]
     f["persons"] = p.with_columns(
-        bsn_status=pl.when(pl.int_range(pl.len()) % 4 == 0).then(pl.lit("invalid"))
+        bsn_status=pl.when(pl.int_range(pl.len()) % 4 == 0)
+        .then(pl.lit("invalid"))
         .otherwise(pl.col("bsn_status"))
     )
     return f
 
 
 CASES = [
-    ("missing column", _drop("signals", "kind"),
-     ("schema", "expect_column_values_to_not_be_in_set", "actual_type")),
+    (
+        "missing column",
+        _drop("signals", "kind"),
+        ("schema", "expect_column_values_to_not_be_in_set", "actual_type"),
+    ),
     ("wrong type", _retype, ("schema", "expect_column_pair_values_to_be_equal", None)),
-    ("extra column", lambda f: {**f, "persons": f["persons"].with_columns(email=pl.lit("x"))},
-     ("schema", "expect_column_values_to_not_be_in_set", "expected_type")),
-    ("unknown kind", _set("signals", "kind", "klacht"),
-     ("signals", "expect_column_values_to_be_in_set", "kind")),
-    ("unknown relation type", _set("signals", "relation_type", "ruzie"),
-     ("signals", "expect_column_values_to_be_in_set", "relation_type")),
-    ("null key", _set("signals", "signal_id", None),
-     ("signals", "expect_column_values_to_not_be_null", "signal_id")),
+    (
+        "extra column",
+        lambda f: {**f, "persons": f["persons"].with_columns(email=pl.lit("x"))},
+        ("schema", "expect_column_values_to_not_be_in_set", "expected_type"),
+    ),
+    (
+        "unknown kind",
+        _set("signals", "kind", "klacht"),
+        ("signals", "expect_column_values_to_be_in_set", "kind"),
+    ),
+    (
+        "unknown relation type",
+        _set("signals", "relation_type", "ruzie"),
+        ("signals", "expect_column_values_to_be_in_set", "relation_type"),
+    ),
+    (
+        "null key",
+        _set("signals", "signal_id", None),
+        ("signals", "expect_column_values_to_not_be_null", "signal_id"),
+    ),
     ("duplicate key", _duplicate, ("signals", "expect_compound_columns_to_be_unique", None)),
-    ("region not valid on date", _set("signals", "region_code", "VT16"),
-     ("signals", "expect_column_values_to_be_in_set", "region_valid_on_date")),
-    ("future date", _set("signals", "received_on", dt.date(2030, 1, 1)),
-     ("signals", "expect_column_values_to_be_in_set", "received_in_range")),
-    ("closed before received", _closed_early,
-     ("signals", "expect_column_values_to_be_in_set", "closed_after_received")),
-    ("unknown violence form", _set("signals", "violence_forms", ["slaan"]),
-     ("signals", "expect_column_values_to_be_in_set", "violence_forms_known")),
-    ("person without signal", _orphan,
-     ("persons", "expect_column_values_to_be_in_set", "has_signal")),
-    ("bsn failing 11-test", _set("persons", "bsn", "123456789"),
-     ("persons", "expect_column_values_to_be_valid_bsn", "bsn")),
-    ("share of invalid bsns", _invalid_share,
-     ("persons", "expect_column_values_to_not_be_in_set", "bsn_status")),
-    ("unknown role", _set("persons", "role", "buurman"),
-     ("persons", "expect_column_values_to_be_in_set", "role")),
-    ("postcode form", _set("persons", "postcode", "1234 ab"),
-     ("persons", "expect_column_values_to_match_regex", "postcode")),
-    ("quarantine without reason", _set("quarantine", "reason", None),
-     ("quarantine", "expect_column_values_to_not_be_null", "reason")),
+    (
+        "region not valid on date",
+        _set("signals", "region_code", "VT16"),
+        ("signals", "expect_column_values_to_be_in_set", "region_valid_on_date"),
+    ),
+    (
+        "future date",
+        _set("signals", "received_on", dt.date(2030, 1, 1)),
+        ("signals", "expect_column_values_to_be_in_set", "received_in_range"),
+    ),
+    (
+        "closed before received",
+        _closed_early,
+        ("signals", "expect_column_values_to_be_in_set", "closed_after_received"),
+    ),
+    (
+        "unknown violence form",
+        _set("signals", "violence_forms", ["slaan"]),
+        ("signals", "expect_column_values_to_be_in_set", "violence_forms_known"),
+    ),
+    (
+        "person without signal",
+        _orphan,
+        ("persons", "expect_column_values_to_be_in_set", "has_signal"),
+    ),
+    (
+        "bsn failing 11-test",
+        _set("persons", "bsn", "123456789"),
+        ("persons", "expect_column_values_to_be_valid_bsn", "bsn"),
+    ),
+    (
+        "share of invalid bsns",
+        _invalid_share,
+        ("persons", "expect_column_values_to_not_be_in_set", "bsn_status"),
+    ),
+    (
+        "unknown role",
+        _set("persons", "role", "buurman"),
+        ("persons", "expect_column_values_to_be_in_set", "role"),
+    ),
+    (
+        "postcode form",
+        _set("persons", "postcode", "1234 ab"),
+        ("persons", "expect_column_values_to_match_regex", "postcode"),
+    ),
+    (
+        "quarantine without reason",
+        _set("quarantine", "reason", None),
+        ("quarantine", "expect_column_values_to_not_be_null", "reason"),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "inject", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_injected_failure_is_caught(
-    store: Store, docs_dir: Path, name: str, inject: Callable[[Frames], Frames],
+    store: Store,
+    docs_dir: Path,
+    name: str,
+    inject: Callable[[Frames], Frames],
     expected: tuple[str, str, str | None],
 ) -> None:
     result = _run(inject(_frames(store)), docs_dir)

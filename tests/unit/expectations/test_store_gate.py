@@ -16,18 +16,36 @@ from .conftest import Store
 Frames = dict[str, pl.DataFrame]
 #: kind -> (redacted note that still leaks, the leaked value, the expectation that catches it)
 LEAKS = {
-    "bsn": ("Vader heeft BSN 111222333 opgegeven.", "111222333",
-            "expect_column_values_to_not_contain_bsn"),
-    "bsn split": ("bsn 1112.22.333 bekend", "1112.22.333",
-                  "expect_column_values_to_not_contain_bsn"),
-    "phone": ("Bel moeder op 06-12345678.", "06-12345678",
-              "expect_column_values_to_not_contain_phone"),
-    "phone +31": ("Bereikbaar via +31 20 123 4567.", "+31 20 123 4567",
-                  "expect_column_values_to_not_contain_phone"),
-    "email": ("Mail naar j.jansen@example.nl graag.", "j.jansen@example.nl",
-              "expect_column_values_to_not_contain_email"),
-    "postcode": ("Woont op 1234 AB in het centrum.", "1234 AB",
-                 "expect_column_values_to_not_contain_postcode"),
+    "bsn": (
+        "Vader heeft BSN 111222333 opgegeven.",
+        "111222333",
+        "expect_column_values_to_not_contain_bsn",
+    ),
+    "bsn split": (
+        "bsn 1112.22.333 bekend",
+        "1112.22.333",
+        "expect_column_values_to_not_contain_bsn",
+    ),
+    "phone": (
+        "Bel moeder op 06-12345678.",
+        "06-12345678",
+        "expect_column_values_to_not_contain_phone",
+    ),
+    "phone +31": (
+        "Bereikbaar via +31 20 123 4567.",
+        "+31 20 123 4567",
+        "expect_column_values_to_not_contain_phone",
+    ),
+    "email": (
+        "Mail naar j.jansen@example.nl graag.",
+        "j.jansen@example.nl",
+        "expect_column_values_to_not_contain_email",
+    ),
+    "postcode": (
+        "Woont op 1234 AB in het centrum.",
+        "1234 AB",
+        "expect_column_values_to_not_contain_postcode",
+    ),
 }
 
 
@@ -37,8 +55,12 @@ def _frames(store: Store, n: int = 3000) -> Frames:
         signals.select("region_code", "signal_id"), on=["region_code", "signal_id"], how="semi"
     )
     deliveries = signals.get_column("delivery_id").unique()
-    return {"persons": persons, "signals": signals, "quarantine": store.intake.quarantine,
-            "ledger": store.ledger.filter(pl.col("delivery_id").is_in(deliveries.implode()))}
+    return {
+        "persons": persons,
+        "signals": signals,
+        "quarantine": store.intake.quarantine,
+        "ledger": store.ledger.filter(pl.col("delivery_id").is_in(deliveries.implode())),
+    }
 
 
 def _run(frames: Frames, docs: Path, *, data_docs: bool = False) -> GateResult:
@@ -50,8 +72,12 @@ def _failed(result: GateResult) -> set[tuple[str, str, str | None]]:
 
 
 def test_clean_store_passes(store: Store, docs_dir: Path) -> None:
-    frames = {"persons": store.persons, "signals": store.signals,
-              "quarantine": store.intake.quarantine, "ledger": store.ledger}
+    frames = {
+        "persons": store.persons,
+        "signals": store.signals,
+        "quarantine": store.intake.quarantine,
+        "ledger": store.ledger,
+    }
     result = _run(frames, docs_dir, data_docs=True)
     assert result.passed, result.failures
     assert result.rows["ledger"] == store.ledger.height
@@ -61,12 +87,15 @@ def _note(text: str) -> Callable[[Frames], Frames]:
     def inject(f: Frames) -> Frames:
         s = f["signals"]
         f["signals"] = s.with_columns(
-            note_redacted=pl.when(pl.int_range(pl.len()) == 7).then(pl.lit(text))
+            note_redacted=pl.when(pl.int_range(pl.len()) == 7)
+            .then(pl.lit(text))
             .otherwise(pl.col("note_redacted")),
-            note_status=pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("redacted"))
+            note_status=pl.when(pl.int_range(pl.len()) == 7)
+            .then(pl.lit("redacted"))
             .otherwise(pl.col("note_status")),
         )
         return f
+
     return inject
 
 
@@ -97,10 +126,13 @@ def _set(table: str, column: str, value: object) -> Callable[[Frames], Frames]:
     def inject(f: Frames) -> Frames:
         frame = f[table]
         f[table] = frame.with_columns(
-            pl.when(pl.int_range(pl.len()) < 2).then(pl.lit(value, dtype=frame.schema[column]))
-            .otherwise(pl.col(column)).alias(column)
+            pl.when(pl.int_range(pl.len()) < 2)
+            .then(pl.lit(value, dtype=frame.schema[column]))
+            .otherwise(pl.col(column))
+            .alias(column)
         )
         return f
+
     return inject
 
 
@@ -125,35 +157,63 @@ def _dropped_quarantine(f: Frames) -> Frames:
 
 
 CASES = [
-    ("clear identifier column", _clear_column,
-     ("columns", "expect_column_values_to_not_be_in_set", "column")),
-    ("malformed token", _set("persons", "tok_bsn", "ABC123"),
-     ("persons", "expect_column_values_to_match_regex", "tok_bsn")),
-    ("malformed key id", _set("persons", "key_id", "nokey"),
-     ("persons", "expect_column_values_to_match_regex", "key_id")),
-    ("full postcode as pc4", _set("persons", "pc4", "1234AB"),
-     ("persons", "expect_column_values_to_match_regex", "pc4")),
-    ("empty bloom filter", _empty_bloom,
-     ("persons", "expect_column_values_to_be_between", "bf_surname_bits")),
-    ("unknown note status", _set("signals", "note_status", "done"),
-     ("signals", "expect_column_values_to_be_in_set", "note_status")),
-    ("note kept although withheld", _set("signals", "note_status", "withheld"),
-     ("signals", "expect_column_values_to_be_in_set", "note_matches_status")),
+    (
+        "clear identifier column",
+        _clear_column,
+        ("columns", "expect_column_values_to_not_be_in_set", "column"),
+    ),
+    (
+        "malformed token",
+        _set("persons", "tok_bsn", "ABC123"),
+        ("persons", "expect_column_values_to_match_regex", "tok_bsn"),
+    ),
+    (
+        "malformed key id",
+        _set("persons", "key_id", "nokey"),
+        ("persons", "expect_column_values_to_match_regex", "key_id"),
+    ),
+    (
+        "full postcode as pc4",
+        _set("persons", "pc4", "1234AB"),
+        ("persons", "expect_column_values_to_match_regex", "pc4"),
+    ),
+    (
+        "empty bloom filter",
+        _empty_bloom,
+        ("persons", "expect_column_values_to_be_between", "bf_surname_bits"),
+    ),
+    (
+        "unknown note status",
+        _set("signals", "note_status", "done"),
+        ("signals", "expect_column_values_to_be_in_set", "note_status"),
+    ),
+    (
+        "note kept although withheld",
+        _set("signals", "note_status", "withheld"),
+        ("signals", "expect_column_values_to_be_in_set", "note_matches_status"),
+    ),
     ("rows lost", _lost_rows, ("ledger", "expect_column_values_to_be_in_set", "nothing_lost")),
-    ("quarantine records missing", _dropped_quarantine,
-     ("ledger", "expect_column_values_to_be_in_set", "quarantine_reconciles")),
+    (
+        "quarantine records missing",
+        _dropped_quarantine,
+        ("ledger", "expect_column_values_to_be_in_set", "quarantine_reconciles"),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "inject", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_injected_failure_is_caught(
-    store: Store, docs_dir: Path, name: str, inject: Callable[[Frames], Frames],
+    store: Store,
+    docs_dir: Path,
+    name: str,
+    inject: Callable[[Frames], Frames],
     expected: tuple[str, str, str | None],
 ) -> None:
     frames = inject(_frames(store))
     if name == "note kept although withheld":
         frames["signals"] = frames["signals"].with_columns(
-            note_redacted=pl.when(pl.int_range(pl.len()) < 2).then(pl.lit("<PERSOON> belde"))
+            note_redacted=pl.when(pl.int_range(pl.len()) < 2)
+            .then(pl.lit("<PERSOON> belde"))
             .otherwise(pl.col("note_redacted"))
         )
     result = _run(frames, docs_dir)

@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 
 from linkage.persons import link_persons
-from linkage.settings import LinkageSettings
 from pseudonymise.keys import MasterKey
 from pseudonymise.persons import INPUT_COLUMNS, pseudonymise_persons
+from radar.settings import LinkageSettings
 
 KEY = MasterKey(b"k" * 32)
 # valid BSNs (elfproef): 111222333, 123456782

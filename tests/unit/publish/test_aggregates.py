@@ -72,16 +72,20 @@ def test_signals_add_up(cells: pl.DataFrame) -> None:
         joined = totals.join(sums, on=["period", "region_code"])
         assert joined.height == totals.height
         assert (joined["value"] == joined["parts"]).all(), dim
-    regional = sig.filter(pl.col("region_code") != NATIONAL).group_by("period", "breakdown").agg(
-        pl.col("value").sum().alias("regions")
+    regional = (
+        sig.filter(pl.col("region_code") != NATIONAL)
+        .group_by("period", "breakdown")
+        .agg(pl.col("value").sum().alias("regions"))
     )
     national = sig.filter(pl.col("region_code") == NATIONAL).join(
         regional, on=["period", "breakdown"]
     )
     assert (national["value"] == national["regions"]).all()
     year = sig.filter(pl.col("period") == "2024")
-    halves = sig.filter(pl.col("period") != "2024").group_by("region_code", "breakdown").agg(
-        pl.col("value").sum().alias("halves")
+    halves = (
+        sig.filter(pl.col("period") != "2024")
+        .group_by("region_code", "breakdown")
+        .agg(pl.col("value").sum().alias("halves"))
     )
     joined = year.join(halves, on=["region_code", "breakdown"])
     assert joined.height == year.height and (joined["value"] == joined["halves"]).all()

@@ -29,9 +29,10 @@ def _contains_truth(report_intervals: list, truth: pl.Series) -> bool:
 
 def test_protected_table_discloses_nothing(protected: pl.DataFrame) -> None:
     report = attack(published(protected))
-    assert len(report.intervals) == (protected["status"] == ".").sum() - (
-        protected["suppression"] == "denominator"
-    ).sum()
+    assert (
+        len(report.intervals)
+        == (protected["status"] == ".").sum() - (protected["suppression"] == "denominator").sum()
+    )
     assert report.disclosed == []
     assert all(i.width >= PROTECTION_WIDTH for i in report.intervals)
     assert _contains_truth(report.intervals, protected["raw_value"])
@@ -53,7 +54,8 @@ def test_primary_suppression_only_is_broken(protected: pl.DataFrame) -> None:
 
 def _table(rows: list[tuple[str, str, str, float | None, str]]) -> pl.DataFrame:
     return pl.DataFrame(
-        rows, schema=["period", "region_code", "measure", "breakdown", "value", "status"],
+        rows,
+        schema=["period", "region_code", "measure", "breakdown", "value", "status"],
         orient="row",
     ).with_columns(pl.col("value").cast(pl.Float64))
 

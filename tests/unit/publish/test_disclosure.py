@@ -14,7 +14,12 @@ def protected(cells: pl.DataFrame) -> pl.DataFrame:
 def test_rounding_to_multiples_of_five() -> None:
     raw = pl.Series([10.0, 12.0, 13.0, 17.0, 18.0, 1234.0])
     assert pl.select(round_count(pl.lit(raw))).to_series().to_list() == [
-        10.0, 10.0, 15.0, 15.0, 20.0, 1235.0
+        10.0,
+        10.0,
+        15.0,
+        15.0,
+        20.0,
+        1235.0,
     ]
 
 
@@ -48,8 +53,11 @@ def test_no_group_has_a_single_suppressed_member(protected: pl.DataFrame) -> Non
     hidden = (protected["status"] == ".").to_list()
     groups = [r for r in relations(protected) if r.kind == "sum"]
     assert {g.group for g in groups} >= {
-        "breakdown:kind", "breakdown:relation_type", "breakdown:recurrence_category",
-        "regions", "half-years",
+        "breakdown:kind",
+        "breakdown:relation_type",
+        "breakdown:recurrence_category",
+        "regions",
+        "half-years",
     }
     singles = [g for g in groups if sum(hidden[m] for m in g.members) == 1]
     assert singles == []
@@ -57,8 +65,11 @@ def test_no_group_has_a_single_suppressed_member(protected: pl.DataFrame) -> Non
 
 
 def test_deterministic_and_public_view(cells: pl.DataFrame, protected: pl.DataFrame) -> None:
-    again = protect(cells.sample(fraction=1.0, shuffle=True, seed=1).sort(
-        "period", "region_code", "measure", "breakdown"))
+    again = protect(
+        cells.sample(fraction=1.0, shuffle=True, seed=1).sort(
+            "period", "region_code", "measure", "breakdown"
+        )
+    )
     key = ["period", "region_code", "measure", "breakdown"]
     assert again.sort(key).equals(protected.sort(key))
     assert published(protected).columns == list(PUBLIC_COLUMNS)

@@ -78,8 +78,13 @@ def test_spans_do_not_overlap(composed: tuple[pl.DataFrame, pl.DataFrame, pl.Dat
         ("BSN", lambda v: _elfproef(re.sub(r"\D", "", v)) and len(re.sub(r"\D", "", v)) == 9),
         ("IBAN", _iban_ok),
         ("POSTCODE", lambda v: re.fullmatch(r"[1-9]\d{3} ?[A-Za-z]{2}", v) is not None),
-        ("KENTEKEN", lambda v: re.fullmatch(r"[A-Z0-9]{1,3}-[A-Z0-9]{2,3}-[A-Z0-9]{1,2}", v)
-         is not None and len(v) == 8),
+        (
+            "KENTEKEN",
+            lambda v: (
+                re.fullmatch(r"[A-Z0-9]{1,3}-[A-Z0-9]{2,3}-[A-Z0-9]{1,2}", v) is not None
+                and len(v) == 8
+            ),
+        ),
         ("TELEFOON", lambda v: len(re.sub(r"\D", "", v)) in (10, 11)),
         ("EMAIL", lambda v: re.fullmatch(r"[\w.]+@[\w.]+\.[a-z]+", v) is not None),
     ],

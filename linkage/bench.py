@@ -1,0 +1,92 @@
+"""``radar bench linkage``: link quality and speed against the synthetic generator's truth.
+
+For each seed: generate deliveries (without notes: they play no part in linkage), take them in
+(re-deliveries and erasures applied), pseudonymise the persons with a throwaway key, link, and
+score against the truth (``linkage.evaluate``: pairwise metrics from contingency tables).
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from linkage.evaluate import evaluate
+from linkage.pipeline import Linked, link_all
+from pseudonymise.keys import MasterKey
+from pseudonymise.persons import pseudonymise_persons
+from radar.intake.delivery import RawDelivery, intake_batch, read_deliveries
+from radar.intake.merge import IntakeTables, merge_intakes
+from radar.settings import IntakeSettings, LinkageSettings
+from radar.synth import SynthConfig, generate
+
+BENCH_KEY = MasterKey(b"radar-linkage-benchmark-key-0001")
+
+
+@dataclass(frozen=True)
+class SynthStore:
+    """A synthetic store as the link stage sees it, with the plaintext and the truth beside."""
+
+    signals: pl.DataFrame  # intake signals (kind, dates; no identifiers)
+    persons_plain: pl.DataFrame  # intake persons, normalised plaintext (for Splink only)
+    persons: pl.DataFrame  # pseudonymised persons
+    truth: Path
+    seconds: dict[str, float]
+
+
+def synth_store(root: Path, *, seed: int, scale: float, years: int, start_year: int) -> SynthStore:
+    """Generate, take in and pseudonymise one synthetic data set under ``root``."""
+    clock: dict[str, float] = {}
+    started = time.perf_counter()
+    synth = generate(
+        SynthConfig(seed=seed, start_year=start_year, years=years, scale=scale, notes=False), root
+    )
+    clock["generate"] = time.perf_counter() - started
+    started = time.perf_counter()
+    directories = sorted(p for p in synth.inbox.iterdir() if p.is_dir())
+    raws = [r for r in read_deliveries(directories) if isinstance(r, RawDelivery)]
+    tables, _ = merge_intakes(IntakeTables.empty(), intake_batch(raws, IntakeSettings()))
+    clock["intake"] = time.perf_counter() - started
+    started = time.perf_counter()
+    persons = pseudonymise_persons(tables.persons, BENCH_KEY)
+    clock["pseudonymise"] = time.perf_counter() - started
+    return SynthStore(tables.signals, tables.persons, persons, synth.truth, clock)
+
+
+def link_and_score(
+    store: SynthStore, settings: LinkageSettings | None = None
+) -> tuple[Linked, dict[str, float]]:
+    """Link ``store`` and score the result; figures include seconds per step."""
+    started = time.perf_counter()
+    linked = link_all(store.signals, store.persons, settings, key=BENCH_KEY)
+    seconds = time.perf_counter() - started
+    figures = evaluate(store.truth, linked.person_links, linked.signal_families)
+    figures |= {f"seconds_{step}": s for step, s in linked.seconds.items()}
+    figures["link_seconds"] = seconds
+    figures["candidate_pairs"] = float(linked.stats["candidate_pairs"])
+    figures["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return linked, figures
+
+
+def bench_synth(
+    *,
+    seeds: tuple[int, ...],
+    scale: float,
+    years: int,
+    start_year: int = 2016,
+    settings: LinkageSettings | None = None,
+) -> list[dict[str, float]]:
+    """Figures per seed (see ``link_and_score``)."""
+    out = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory(prefix="radar-bench-linkage-") as tmp:
+            store = synth_store(
+                Path(tmp), seed=seed, scale=scale, years=years, start_year=start_year
+            )
+            _, figures = link_and_score(store, settings)
+            out.append({"seed": float(seed), **figures})
+    return out

@@ -1,0 +1,67 @@
+"""The whole link stage in one call: persons, then families, then recurrence.
+
+``link_all`` takes the pseudonymised store tables and returns the two link tables
+(``linkage.schema``) with the statistics a run reports: candidate pairs per blocking rule,
+linked pairs, clustering guards and the seconds each step took. It sees tokens, Bloom filters
+and coarse clear columns only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from linkage.families import link_families
+from linkage.persons import LinkResult, link_persons
+from linkage.recurrence import recurrence
+from linkage.schema import PERSON_LINKS, SIGNAL_FAMILIES
+from pseudonymise.keys import MasterKey
+from radar.contract.schemas import conform
+from radar.settings import LinkageSettings
+
+
+@dataclass(frozen=True)
+class Linked:
+    """The link tables of one run and what the run reports about them (counts only)."""
+
+    person_links: pl.DataFrame
+    signal_families: pl.DataFrame
+    stats: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    persons: LinkResult | None = field(default=None, repr=False)
+
+
+def link_all(
+    signals: pl.DataFrame,
+    persons: pl.DataFrame,
+    settings: LinkageSettings | None = None,
+    *,
+    key: MasterKey | None = None,
+) -> Linked:
+    """Link every person row of ``persons`` and judge every signal of ``signals``."""
+    result = link_persons(persons, signals, settings, key=key)
+    started = time.perf_counter()
+    families = link_families(result.person_links, signals, key=key)
+    judged = recurrence(signals, result.person_links, families)
+    seconds = {**result.seconds, "families": time.perf_counter() - started}
+    repeat = judged.filter(pl.col("recurrence_category") != "eerste").height
+    stats = {
+        "person_rows": persons.height,
+        "persons": result.person_links.get_column("person_id").n_unique(),
+        "candidate_pairs": result.candidate_pairs,
+        "linked_pairs": result.linked_pairs,
+        **{f"pairs_{rule}": n for rule, n in result.pairs_per_rule.items()},
+        **{f"cluster_{name}": n for name, n in result.cluster_stats.items()},
+        "signals": judged.height,
+        "families": judged.get_column("family_id").n_unique(),
+        "repeat_signals": repeat,
+    }
+    return Linked(
+        person_links=conform(result.person_links, PERSON_LINKS),
+        signal_families=conform(judged, SIGNAL_FAMILIES),
+        stats=stats,
+        seconds=seconds,
+        persons=result,
+    )
