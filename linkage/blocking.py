@@ -65,6 +65,11 @@ RULES: tuple[BlockRule, ...] = (
     BlockRule("address", ("tok_postcode_house",)),
     BlockRule("phone", ("tok_phone",)),
     BlockRule("names", ("fc_surname", "fc_first_name")),
+    # household context: a first name with sex and an implied birth year (advice calls with
+    # only an age), within a region so that common names stay small blocks nationally
+    BlockRule("full_name", ("tok_first_name_sex", "tok_surname")),
+    BlockRule("first_name_era_a", ("tok_first_name_sex", "era_a", "region_code")),
+    BlockRule("first_name_era_b", ("tok_first_name_sex", "era_b", "region_code")),
 )
 
 

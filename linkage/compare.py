@@ -15,7 +15,12 @@ columns, never a value:
 * ``address`` (one comparison): 1 postcode+house number agree, 2 the address filters
   (same municipality) have Dice >= 0.85, 3 same pc4, 4 different pc4;
 * ``age``: when a side only has an age estimate, the implied birth years within 3 years:
-  1 agree, 2 disagree.
+  1 agree, 2 disagree;
+* ``first_name_token``: only where the first-name filters cannot be compared (salted by
+  different birth years, or one side has no birth date): 1 the first name and sex token
+  agrees, 2 it differs. The two first-name features never both carry evidence for a pair;
+* ``surname_token``: likewise for the surname token where the surname filters cannot be
+  compared.
 """
 
 from __future__ import annotations
@@ -28,7 +33,17 @@ import numpy.typing as npt
 from linkage.prepare import Prepared
 from pseudonymise import bloom
 
-FEATURES: Final = ("birth_date", "first_name", "surname", "sex", "address", "phone", "age")
+FEATURES: Final = (
+    "birth_date",
+    "first_name",
+    "surname",
+    "sex",
+    "address",
+    "phone",
+    "age",
+    "first_name_token",
+    "surname_token",
+)
 #: Number of levels per feature including level 0.
 LEVELS: Final = {
     "birth_date": 9,
@@ -38,6 +53,8 @@ LEVELS: Final = {
     "address": 5,
     "phone": 3,
     "age": 3,
+    "first_name_token": 3,
+    "surname_token": 3,
 }
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
@@ -122,6 +139,14 @@ def first_name_level(p: Prepared, i: I64, j: I64, dice: npt.NDArray[np.float64])
     return level
 
 
+def token_level(p: Prepared, column: str, i: I64, j: I64, by_filter: I8) -> I8:
+    """1 equal tokens, 2 different ones, where the filter comparison ``by_filter`` is 0."""
+    codes = p.codes[column]
+    level = np.where(_both(codes, i, j) & (by_filter == 0), 2, 0).astype(np.int8)
+    level[(level == 2) & (codes[i] == codes[j])] = 1
+    return level
+
+
 def surname_level(p: Prepared, i: I64, j: I64, dice: npt.NDArray[np.float64]) -> I8:
     comparable = _surname_comparable(p, i, j) & ~np.isnan(dice)
     return np.where(comparable, _dice_level(np.nan_to_num(dice)), 0).astype(np.int8)
@@ -165,12 +190,16 @@ def age_level(p: Prepared, i: I64, j: I64) -> I8:
 
 def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
     """The level of every feature for the pairs ``(i[n], j[n])``."""
+    first_name = first_name_level(p, i, j, name_dice(p, "bf_first_name", i, j))
+    surname = surname_level(p, i, j, name_dice(p, "bf_surname", i, j))
     return {
         "birth_date": birth_date_level(p, i, j),
-        "first_name": first_name_level(p, i, j, name_dice(p, "bf_first_name", i, j)),
-        "surname": surname_level(p, i, j, name_dice(p, "bf_surname", i, j)),
+        "first_name": first_name,
+        "surname": surname,
         "sex": _agree_level(p.clear["sex"], i, j),
         "address": address_level(p, i, j),
         "phone": _agree_level(p.codes["tok_phone"], i, j),
         "age": age_level(p, i, j),
+        "first_name_token": token_level(p, "tok_first_name_sex", i, j, first_name),
+        "surname_token": token_level(p, "tok_surname", i, j, surname),
     }

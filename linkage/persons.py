@@ -21,6 +21,7 @@ from linkage.blocking import candidate_pairs
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
+from linkage.household import household_links
 from linkage.prepare import KEY, Prepared, prepare
 from linkage.score import pair_weights, posterior, term_frequencies, train
 from pseudonymise.keys import MasterKey
@@ -60,6 +61,8 @@ LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "phone": ("not comparable", "agree", "disagree"),
     "age": ("not comparable", "within 3 years", "further apart"),
+    "first_name_token": ("not comparable", "same first name", "different first name"),
+    "surname_token": ("not comparable", "same surname", "different surname"),
 }
 
 
@@ -72,6 +75,7 @@ class LinkResult:
     skipped_rows_per_rule: dict[str, int]
     candidate_pairs: int
     linked_pairs: int
+    household_pairs: int
     params: FSParams
     cluster_stats: dict[str, int]
     seconds: dict[str, float]
@@ -141,7 +145,24 @@ def link_persons(
     weights = pair_weights(params, levels, i, j, frequencies)
     total = np.sum([weights[f] for f in FEATURES], axis=0) if i.size else np.zeros(0)
     prob = posterior(params.prior, total)
-    accept = (same_bsn | ((prob >= s.match_probability) & ~both_bsn)) if i.size else same_bsn
+    # housemates share a surname, an address and a phone line: a link also needs evidence
+    # about the person (a first name, a birth date, a BSN)
+    personal = (weights["first_name"] + weights["first_name_token"] > 0) | (
+        weights["birth_date"] > 0
+    )
+    alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & personal)
+    in_context = household_links(
+        p.clear["sig"],
+        i,
+        j,
+        total,
+        # context never links two rows whose first names disagree or cannot be compared
+        (same_bsn | ~both_bsn) & (weights["first_name"] + weights["first_name_token"] > 0),
+        min_pair_weight=s.household_min_pair_weight,
+        min_signal_weight=s.household_min_signal_weight,
+        min_pairs=s.household_min_pairs,
+    )
+    accept = alone | in_context
     clock["score"] = time.perf_counter() - started - sum(clock.values())
     strength = np.where(same_bsn, np.inf, total)
     labels, stats = cluster(
@@ -172,6 +193,7 @@ def link_persons(
         skipped_rows_per_rule=cands.skipped_rows_per_rule,
         candidate_pairs=int(i.size),
         linked_pairs=int(accept.sum()),
+        household_pairs=int((in_context & ~alone).sum()),
         params=params,
         cluster_stats=stats,
         seconds=clock,

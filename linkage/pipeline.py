@@ -52,6 +52,7 @@ def link_all(
         "persons": result.person_links.get_column("person_id").n_unique(),
         "candidate_pairs": result.candidate_pairs,
         "linked_pairs": result.linked_pairs,
+        "household_pairs": result.household_pairs,
         **{f"pairs_{rule}": n for rule, n in result.pairs_per_rule.items()},
         **{f"cluster_{name}": n for name, n in result.cluster_stats.items()},
         "signals": judged.height,

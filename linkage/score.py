@@ -30,10 +30,15 @@ _MIN_BSN_ROWS: Final = 200
 SESSIONS: Final = (
     ("first_name_birth_date", ("surname", "sex", "address", "phone")),
     ("surname_birth_date", ("first_name", "sex", "address", "phone")),
-    ("bsn", ("birth_date", "first_name", "surname", "sex", "address", "phone", "age")),
+    ("bsn", FEATURES),
 )
 #: Which session's estimate of a feature wins (averaging mixes in biased estimates).
-_USE: Final = {"birth_date": ("bsn",), "age": ("bsn",)}
+_USE: Final = {
+    "birth_date": ("bsn",),
+    "age": ("bsn",),
+    "first_name_token": ("bsn",),
+    "surname_token": ("bsn",),
+}
 
 
 def random_pairs(p: Prepared, count: int, seed: int) -> tuple[I64, I64]:
@@ -66,6 +71,16 @@ def name_frequency(p: Prepared, column: str, groups: list[I64]) -> F64:
     return np.asarray(freq, dtype=np.float64)
 
 
+def token_frequency(codes: I64) -> F64:
+    """Per row: share of the rows with a token carrying its token (NaN without one)."""
+    present = codes >= 0
+    counts = np.bincount(codes[present]).astype(np.float64) if present.any() else np.zeros(1)
+    n = np.where(present, counts[np.where(present, codes, 0)], 0.0)
+    freq = np.where(n >= _TF_MIN_ROWS, n / max(float(present.sum()), 1.0), 0.0)
+    freq[~present] = np.nan
+    return np.asarray(freq, dtype=np.float64)
+
+
 def term_frequencies(p: Prepared) -> dict[str, F64]:
     """Name frequencies per row within the filters' salt groups, keyed by feature name."""
     year = p.clear["birth_year"]
@@ -74,6 +89,8 @@ def term_frequencies(p: Prepared) -> dict[str, F64]:
     return {
         "surname": name_frequency(p, "bf_surname", [surname_salt]),
         "first_name": name_frequency(p, "bf_first_name", [surname_salt, month]),
+        "first_name_token": token_frequency(p.codes["tok_first_name_sex"]),
+        "surname_token": token_frequency(p.codes["tok_surname"]),
     }
 
 
@@ -112,7 +129,17 @@ def train(
     for f in FEATURES:
         chosen = [v for rule, v in found[f] if rule in _USE.get(f, (rule,))]
         m_final[f] = np.mean(chosen, axis=0) if chosen else start[f]
+    _initial_no_stronger_than_a_similar_name(m_final, u)
     return FSParams(m_final, u, _prior(p, bsn_pairs, sessions), sessions)
+
+
+def _initial_no_stronger_than_a_similar_name(m: dict[str, F64], u: dict[str, F64]) -> None:
+    """First-name level 5 (the initial+birth-date token agrees) implies an equal birth date,
+    which ``birth_date`` already counts; among random pairs it is therefore far rarer than an
+    agreeing initial is, and its trained weight would count the birth date twice. Its u is
+    set so that it weighs what a similar name (level 3, Dice >= 0.6) weighs."""
+    fm, fu = m["first_name"], u["first_name"]
+    fu[5] = fm[5] * fu[3] / max(fm[3], 1e-9)
 
 
 def _prior(p: Prepared, bsn_pairs: int, sessions: list[EMSession]) -> float:

@@ -22,7 +22,7 @@ from pseudonymise.tokens import TOKEN_HEX_CHARS
 from radar.contract.schemas import TableSchema
 from radar.errors import SchemaError
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 TABLE_NAME: Final = "pseudonymised_persons"
 BLOOM_BITS: Final = 512
 BLOOM_WORDS: Final = BLOOM_BITS // 64

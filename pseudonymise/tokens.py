@@ -112,6 +112,21 @@ TOKEN_SPECS: Final[tuple[TokenSpec, ...]] = (
         lambda: _join(first_given_name(), _date()),
     ),
     TokenSpec(
+        # household context for rows without a birth date (advice calls: a first name and an
+        # age); blocked and compared only together with the implied birth year
+        "tok_first_name_sex",
+        "token/first_name_sex",
+        lambda: pl.when(first_given_name().str.len_chars() >= 2).then(  # not an initial
+            _join(first_given_name(), pl.col("sex").replace("O", None))
+        ),
+    ),
+    TokenSpec(
+        # compared only where the year-salted surname filters cannot be (no birth date)
+        "tok_surname",
+        "token/surname",
+        lambda: _clean("surname"),
+    ),
+    TokenSpec(
         "tok_initial_birth_date",
         "token/initial_birth_date",
         lambda: _join(first_given_name().str.slice(0, 1), _date()),

@@ -94,6 +94,15 @@ class LinkageSettings(_Section):
     )
     lsh_band_bits: int = Field(40, ge=4, le=64, description="sampled bits per LSH band")
     seed: int = Field(20261, description="seed of the random pair sample and LSH bit choice")
+    household_min_pairs: int = Field(
+        2, ge=1, description="rows of two signals that must agree to link them by context"
+    )
+    household_min_signal_weight: float = Field(
+        25.0, description="summed weight (bits) of those rows' best pairs to link by context"
+    )
+    household_min_pair_weight: float = Field(
+        10.0, description="weight (bits) a person pair needs to be linked by context"
+    )
 
 
 class RadarSettings(BaseSettings):

@@ -171,3 +171,46 @@ def test_settings_are_frozen(probability: float) -> None:
     settings = LinkageSettings(match_probability=probability)
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error type
         settings.match_probability = 0.1  # type: ignore[misc]
+
+
+def _advice(signal: str, seq: int, **extra: Any) -> dict[str, Any]:
+    """An advice-call row: a first name, a sex and an age; no surname, date or address."""
+    blank = {
+        "surname": None,
+        "surname_prefix": None,
+        "birth_year": None,
+        "birth_month": None,
+        "birth_day": None,
+        "street": None,
+        "house_number": None,
+        "postcode": None,
+        "city": None,
+        "municipality_code": None,
+    }
+    return _row(signal, seq, **blank, **extra)
+
+
+def test_weak_rows_link_through_their_household() -> None:
+    family = [
+        _row("m1", 1, first_names="anna", birth_year=1984, birth_month=3, birth_day=2),
+        _row("m1", 2, first_names="daan", sex="M", birth_year=2015, birth_month=6, birth_day=1),
+        _advice("a1", 1, first_names="anna", age_estimate=40),
+        _advice("a1", 2, first_names="daan", sex="M", age_estimate=8),
+        _advice("a2", 1, first_names="anna", age_estimate=39),  # alone: too weak
+    ]
+    ids, result = _link(family)
+    assert ids[("a1", 1)] == ids[("m1", 1)]
+    assert ids[("a1", 2)] == ids[("m1", 2)]
+    assert ids[("a2", 1)] not in {ids[("m1", 1)], ids[("a1", 1)]}
+    assert result.household_pairs >= 2
+
+
+def test_a_housemate_without_personal_evidence_stays_apart() -> None:
+    ids, _ = _link(
+        [
+            _row("s1", first_names="johanna"),
+            # same surname, address and sex, but no first name and no birth date
+            _row("s2", first_names=None, birth_year=None, birth_month=None, birth_day=None),
+        ]
+    )
+    assert ids[("s1", 1)] != ids[("s2", 1)]

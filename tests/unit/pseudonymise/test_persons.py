@@ -28,7 +28,7 @@ def out(persons: pl.DataFrame) -> pl.DataFrame:
 
 def test_conforms_to_the_versioned_schema(out: pl.DataFrame) -> None:
     assert out.schema == schema.PSEUDONYMISED_PERSONS_SCHEMA
-    assert schema.SCHEMA_VERSION == 2  # v2: provenance columns delivery_id, source_line
+    assert schema.SCHEMA_VERSION == 3  # v3: first name + sex and surname tokens (household context)
     assert out["key_id"].unique().to_list() == [KEY.key_id]
     assert out.height == 3000
 

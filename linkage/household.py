@@ -1,0 +1,62 @@
+"""Household context: weak person matches between two signals add up.
+
+A first name with an age ("her son, about 8") links to nobody on its own: too many rows share
+it. But when two signals each hold a woman of about 39 called Anna *and* a boy of about 8
+called Daan, the two signals are very likely about one family, and then each of those rows
+is very likely the same person as its counterpart. So after scoring person pairs, the pairs
+are grouped by their two signals; within a signal pair each row keeps only its best partner,
+and the pairs that are each other's best (a one-to-one assignment) add their weights. When at
+least ``min_pairs`` rows agree and the summed weight reaches ``min_signal_weight`` bits, the
+mutual-best pairs of at least ``min_pair_weight`` bits are accepted as person links. Every
+link still goes through the clustering guards (never two rows of one signal, never two valid
+BSNs), and pairs with two different valid BSN tokens are never eligible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+def household_links(
+    sig: I64,
+    i: I64,
+    j: I64,
+    weight: F64,
+    eligible: npt.NDArray[np.bool_],
+    *,
+    min_pair_weight: float,
+    min_signal_weight: float,
+    min_pairs: int,
+) -> npt.NDArray[np.bool_]:
+    """Per candidate pair ``(i[n], j[n])``: accepted through its two signals' context."""
+    accepted = np.zeros(i.size, dtype=np.bool_)
+    chosen = np.flatnonzero(eligible & (weight >= min_pair_weight))
+    if chosen.size == 0:
+        return accepted
+    si, sj = sig[i[chosen]], sig[j[chosen]]
+    first = si < sj
+    frame = pl.DataFrame(
+        {
+            "n": chosen,
+            "a": np.where(first, si, sj),
+            "b": np.where(first, sj, si),
+            "ra": np.where(first, i[chosen], j[chosen]),
+            "rb": np.where(first, j[chosen], i[chosen]),
+            "w": weight[chosen],
+        }
+    )
+    w = pl.col("w")
+    mutual = frame.filter((w == w.max().over("a", "b", "ra")) & (w == w.max().over("a", "b", "rb")))
+    signal_pairs = (
+        mutual.group_by("a", "b")
+        .agg(w.sum().alias("total"), pl.len().alias("rows"))
+        .filter((pl.col("total") >= min_signal_weight) & (pl.col("rows") >= min_pairs))
+    )
+    keep = mutual.join(signal_pairs, on=["a", "b"], how="semi").get_column("n").to_numpy()
+    accepted[keep] = True
+    return accepted

@@ -1,0 +1,43 @@
+"""household_links: weak person matches of two signals add up; one weak match does not."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linkage.household import household_links
+
+# rows 0,1 in signal 0; rows 2,3 in signal 1; rows 4 in signal 2; row 5 in signal 3
+SIG = np.array([0, 0, 1, 1, 2, 3], dtype=np.int64)
+
+
+def _links(pairs: list[tuple[int, int, float]], eligible: list[bool] | None = None) -> list[bool]:
+    i = np.array([p[0] for p in pairs], dtype=np.int64)
+    j = np.array([p[1] for p in pairs], dtype=np.int64)
+    w = np.array([p[2] for p in pairs], dtype=np.float64)
+    ok = np.array(eligible if eligible is not None else [True] * len(pairs), dtype=np.bool_)
+    out = household_links(
+        SIG, i, j, w, ok, min_pair_weight=10.0, min_signal_weight=25.0, min_pairs=2
+    )
+    return [bool(x) for x in out]
+
+
+def test_two_weak_matches_between_two_signals_link_both() -> None:
+    assert _links([(0, 2, 12.0), (1, 3, 14.0)]) == [True, True]
+
+
+def test_one_weak_match_alone_links_nothing() -> None:
+    assert _links([(0, 4, 20.0), (1, 5, 20.0)]) == [False, False]  # different signal pairs
+
+
+def test_the_sum_must_reach_the_signal_threshold() -> None:
+    assert _links([(0, 2, 11.0), (1, 3, 11.0)]) == [False, False]
+
+
+def test_each_row_keeps_only_its_best_partner() -> None:
+    # row 0 fits row 2 (15) better than row 3 (12); row 1 fits row 3
+    assert _links([(0, 2, 15.0), (0, 3, 12.0), (1, 3, 13.0)]) == [True, False, True]
+
+
+def test_ineligible_and_weak_pairs_never_count() -> None:
+    assert _links([(0, 2, 30.0), (1, 3, 30.0)], eligible=[True, False]) == [False, False]
+    assert _links([(0, 2, 30.0), (1, 3, 9.0)]) == [False, False]
