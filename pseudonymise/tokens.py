@@ -29,6 +29,7 @@ import polars as pl
 import polars_hash as plh
 
 from pseudonymise.keys import MasterKey
+from radar.intake.normalise import PREFIXES
 
 TOKEN_HEX_CHARS: Final = 32
 SEP: Final = "\x1f"
@@ -70,6 +71,16 @@ def _clean(name: str) -> pl.Expr:
     """Defensive: trimmed, lowercase, empty -> null (intake already normalises)."""
     value = pl.col(name).str.strip_chars().str.to_lowercase()
     return pl.when(value.str.len_bytes() > 0).then(value)
+
+
+_PREFIX_WORDS: Final = sorted({w for p in PREFIXES for w in p.split()}, key=len, reverse=True)
+_LEADING_PREFIXES: Final = r"^(?:(?:" + "|".join(_PREFIX_WORDS) + r") )+"
+
+
+def surname_core() -> pl.Expr:
+    """The surname without leading tussenvoegsels, however they were delivered
+    (``'van de berg'``, ``'de berg'`` and ``'berg'`` all give ``'berg'``)."""
+    return _clean("surname").str.replace(_LEADING_PREFIXES, "")
 
 
 def first_given_name() -> pl.Expr:
@@ -124,7 +135,7 @@ TOKEN_SPECS: Final[tuple[TokenSpec, ...]] = (
         # compared only where the year-salted surname filters cannot be (no birth date)
         "tok_surname",
         "token/surname",
-        lambda: _clean("surname"),
+        surname_core,
     ),
     TokenSpec(
         "tok_initial_birth_date",
