@@ -1,21 +1,95 @@
-"""Link task: the store's pseudonymised persons and signals → person links and families."""
+"""Link stage as a flow: the store's pseudonymised persons and signals → links and families.
+
+``radar-link`` takes the paths of the pseudonymised tables (a run writes them to the store's
+work directory) and nothing secret: the key comes from the settings, never from a flow
+parameter (the Prefect server stores parameters). Comparing the candidate pairs, the numeric
+core, runs as one task per partition (``linkage.partition``) on the flow's task runner: a
+local Dask cluster of ``RADAR_LINKAGE__DASK_WORKERS`` workers, or the existing cluster at
+``RADAR_LINKAGE__DASK_ADDRESS``, through prefect-dask. Without either it runs in-process.
+"""
 
 from __future__ import annotations
 
-from prefect import task
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+from prefect import Flow, flow, task
 from prefect.cache_policies import NO_CACHE
 
+from linkage.partition import Partition, compare_partition
 from linkage.pipeline import Linked, link_all
 from pseudonymise.keys import MasterKey
 from radar import progress
 from radar.intake.merge import IntakeTables
-from radar.settings import LinkageSettings
+from radar.settings import LinkageSettings, RadarSettings
+from radar.store.atomic import write_parquet
+
+I8 = npt.NDArray[np.int8]
 
 
-@task(cache_policy=NO_CACHE)
-def link_store(tables: IntakeTables, key: MasterKey, settings: LinkageSettings) -> Linked:
-    """Persons, families and recurrence over the whole store (pseudonymised data only)."""
+@task(cache_policy=NO_CACHE, persist_result=False)
+def compare_partition_task(part: Partition) -> dict[str, I8]:
+    """Comparison levels of one partition of candidate pairs (runs on a worker)."""
+    return compare_partition(part)
+
+
+def _submit_all(parts: Sequence[Partition]) -> list[dict[str, I8]]:
+    futures = [compare_partition_task.submit(part) for part in parts]
+    return [future.result() for future in futures]
+
+
+@flow(name="radar-link", log_prints=False, persist_result=False)
+def radar_link(signals: str, persons: str, partitions: int = 0) -> Linked:
+    """Persons, families and recurrence over the tables at ``signals`` and ``persons``;
+    with ``partitions`` > 0 the pairs are compared as that many tasks on the task runner."""
+    settings = RadarSettings()
+    key = MasterKey.from_settings(settings.keys)
     progress.advance("link", 0, 1)
-    linked = link_all(tables.signals, tables.persons, settings, key=key)
+    linked = link_all(
+        pl.read_parquet(signals),
+        pl.read_parquet(persons),
+        settings.linkage,
+        key=key,
+        run_partitions=_submit_all if partitions else None,
+        partitions=partitions,
+    )
     progress.advance("link", 1, 1)
     return linked
+
+
+def partitions(settings: LinkageSettings) -> int:
+    """How many partitions the settings ask for (0: compare in-process)."""
+    workers = settings.dask_workers or (1 if settings.dask_address else 0)
+    return workers * settings.partitions_per_worker
+
+
+def link_flow(settings: LinkageSettings) -> Flow[[str, str, int], Linked]:
+    """``radar_link`` on the task runner the settings ask for."""
+    if settings.dask_address or settings.dask_workers:
+        from prefect_dask.task_runners import DaskTaskRunner
+
+        runner = (
+            DaskTaskRunner(address=settings.dask_address)
+            if settings.dask_address
+            else DaskTaskRunner(
+                cluster_kwargs={"n_workers": settings.dask_workers, "threads_per_worker": 1}
+            )
+        )
+        return radar_link.with_options(task_runner=runner)  # type: ignore[arg-type]
+    return radar_link
+
+
+def link_store(tables: IntakeTables, work: Path, settings: LinkageSettings) -> Linked:
+    """Hand the pseudonymised tables to ``radar-link`` through the work directory."""
+    work.mkdir(parents=True, exist_ok=True)
+    signals, persons = work / "link-signals.parquet", work / "link-persons.parquet"
+    write_parquet(signals, tables.signals)
+    write_parquet(persons, tables.persons)
+    try:
+        return link_flow(settings)(str(signals), str(persons), partitions(settings))
+    finally:
+        signals.unlink(missing_ok=True)
+        persons.unlink(missing_ok=True)

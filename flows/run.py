@@ -198,7 +198,7 @@ def radar_run(inbox: str, data: str) -> RunSummary:
         if batch.accepted or batch.rejections:
             batch = pseudonymise_batch(batch, key, settings.redact)  # plaintext ends here
             tables, stats = merge_batch(current, batch)
-            linked = link_store(tables, key, settings.linkage)
+            linked = link_store(tables, store.work, settings.linkage)
             families, link_stats = linked.signal_families, linked.stats
             new_ledger = upsert(ledger, ledger_rows(batch))
             snapshot = commit_store(store, tables, linked, new_ledger, {"engine": "radar"})

@@ -22,6 +22,7 @@ from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
 from linkage.household import household_links
+from linkage.partition import PartitionMap, compare_partitioned
 from linkage.prepare import KEY, Prepared, prepare
 from linkage.score import pair_weights, posterior, term_frequencies, train
 from pseudonymise.keys import MasterKey
@@ -115,8 +116,14 @@ def link_persons(
     settings: LinkageSettings | None = None,
     *,
     key: MasterKey | None = None,
+    run_partitions: PartitionMap | None = None,
+    partitions: int = 1,
 ) -> LinkResult:
-    """Link the pseudonymised ``persons``; ``signals`` gives received dates (age estimates)."""
+    """Link the pseudonymised ``persons``; ``signals`` gives received dates (age estimates).
+
+    With ``run_partitions``, the candidate pairs are compared in ``partitions`` partitions
+    through it (``linkage.partition``: e.g. on Dask workers); the result is the same.
+    """
     s = settings or LinkageSettings()
     clock: dict[str, float] = {}
     started = time.perf_counter()
@@ -135,7 +142,10 @@ def link_persons(
     i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
     j = cands.pairs.get_column("j").to_numpy().astype(np.int64)
     rules = cands.pairs.get_column("rules").to_numpy().astype(np.uint32)
-    levels = compare(p, i, j)
+    if run_partitions is None or i.size == 0:
+        levels = compare(p, i, j)
+    else:
+        levels = compare_partitioned(p, i, j, partitions, run_partitions)
     bsn = p.codes["tok_bsn"]
     both_bsn = (bsn[i] >= 0) & (bsn[j] >= 0)
     same_bsn = both_bsn & (bsn[i] == bsn[j])

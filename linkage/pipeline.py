@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from linkage.families import link_families
+from linkage.partition import PartitionMap
 from linkage.persons import LinkResult, link_persons
 from linkage.recurrence import recurrence
 from linkage.schema import PERSON_LINKS, SIGNAL_FAMILIES
@@ -39,9 +40,16 @@ def link_all(
     settings: LinkageSettings | None = None,
     *,
     key: MasterKey | None = None,
+    run_partitions: PartitionMap | None = None,
+    partitions: int = 1,
 ) -> Linked:
-    """Link every person row of ``persons`` and judge every signal of ``signals``."""
-    result = link_persons(persons, signals, settings, key=key)
+    """Link every person row of ``persons`` and judge every signal of ``signals``.
+
+    ``run_partitions`` and ``partitions``: see ``linkage.persons.link_persons``.
+    """
+    result = link_persons(
+        persons, signals, settings, key=key, run_partitions=run_partitions, partitions=partitions
+    )
     started = time.perf_counter()
     families = link_families(result.person_links, signals, key=key)
     judged = recurrence(signals, result.person_links, families)

@@ -94,6 +94,15 @@ class LinkageSettings(_Section):
     )
     lsh_band_bits: int = Field(40, ge=4, le=64, description="sampled bits per LSH band")
     seed: int = Field(20261, description="seed of the random pair sample and LSH bit choice")
+    dask_address: str | None = Field(
+        None, description="scheduler of an existing Dask cluster to compare candidate pairs on"
+    )
+    dask_workers: int = Field(
+        0, ge=0, description="start a local Dask cluster of this many workers (0: no Dask)"
+    )
+    partitions_per_worker: int = Field(
+        4, ge=1, description="partitions of the candidate pairs per Dask worker"
+    )
     household_min_pairs: int = Field(
         2, ge=1, description="rows of two signals that must agree to link them by context"
     )

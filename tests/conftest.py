@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from linkage.bench import SynthStore, synth_store
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
@@ -76,3 +78,11 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def small_synth(tmp_path_factory: pytest.TempPathFactory) -> SynthStore:
+    """A small synthetic store (2 years at scale 0.005), taken in and pseudonymised."""
+    return synth_store(
+        tmp_path_factory.mktemp("small-synth"), seed=3, scale=0.005, years=2, start_year=2023
+    )

@@ -224,6 +224,25 @@ def bench_linkage(
         console.print(figures_table(title, figures))
 
 
+@bench_app.command("dask")
+def bench_dask(
+    scale: Annotated[float, typer.Option(help="share of national volumes")] = 0.02,
+    years: Annotated[int, typer.Option(help="calendar years simulated")] = 10,
+    workers: Annotated[str, typer.Option(help="comma-separated Dask worker counts")] = "1,2",
+) -> None:
+    """Link time of the radar-link flow in-process and on local Dask clusters (set
+    PREFECT_API_URL to a running server, or every Dask worker starts a temporary one)."""
+    _quiet_prefect(False)
+    from flows.bench import bench_dask as measure
+    from radar.bench import figures_table
+
+    for figures in measure(
+        scale=scale, years=years, workers=tuple(int(w) for w in workers.split(","))
+    ):
+        title = f"radar bench dask ({figures['dask_workers']:.0f} workers, scale {scale})"
+        console.print(figures_table(title, figures))
+
+
 @bench_app.command("pseudonymise")
 def bench_pseudonymise(
     persons: Annotated[
