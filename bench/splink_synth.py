@@ -213,7 +213,8 @@ def settings() -> Any:
         output_column_name="address",
         comparison_levels=[
             level(
-                "(postcode_l IS NULL AND street_l IS NULL) OR (postcode_r IS NULL AND street_r IS NULL)",
+                "(postcode_l IS NULL AND street_l IS NULL)"
+                " OR (postcode_r IS NULL AND street_r IS NULL)",
                 "null",
                 is_null_level=True,
             ),
