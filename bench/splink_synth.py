@@ -12,8 +12,9 @@ The model a competent Splink user would build for Veilig Thuis data:
   BSN, phone, and **household context**: how many of the other persons of the signal (first name
   and birth year) appear among the other persons of the other signal.
 * **Training**: u by random sampling; m by EM on identity blocks only (first name + birth date,
-  surname + birth date, and BSN for the birth date itself), never on household blocks; the prior
-  from deterministic rules.
+  surname + birth date, and BSN and first name + surname so that the birth date itself gets
+  trained), never on household blocks (address, surname alone); the prior from deterministic
+  rules (BSN; first name + surname + birth date).
 * **Prediction blocks** like Radar's rules (BSN, first name + date, surname + year + month-day,
   initial + date, surname + year-month, swapped date, date + sex + pc4, surname + year, postcode
   + house number, phone, surname + first name), never inside one signal.
@@ -280,6 +281,7 @@ TRAINING_BLOCKS: Final[tuple[tuple[str, ...], ...]] = (
     ("first_name", "dob"),
     ("surname", "dob"),
     ("bsn",),
+    ("first_name", "surname"),
 )
 
 
@@ -311,7 +313,7 @@ def link_splink(
     clock["prepare"] = time.perf_counter() - started
     db_api = DuckDBAPI()
     table = db_api.register(rows.to_arrow(), table_name="persons")
-    linker = Linker(table, settings(), log_level=logging.WARNING)
+    linker = Linker(table, settings(), log_level=logging.ERROR)
     deterministic = [_rule("bsn"), _rule("first_name", "surname", "dob")]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
