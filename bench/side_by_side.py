@@ -94,7 +94,7 @@ def load() -> str:
 def _cell(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:,.3f}" if value % 1 else f"{value:,.0f}"
+    return f"{value:,.0f}" if value > 1 and not value % 1 else f"{value:,.4f}"
 
 
 def side_by_side_table(
