@@ -212,14 +212,25 @@ def bench_linkage(
     scale: Annotated[float, typer.Option(help="share of national volumes")] = 0.02,
     years: Annotated[int, typer.Option(help="calendar years simulated")] = 10,
     seeds: Annotated[str, typer.Option(help="comma-separated generator seeds")] = "1,2,3",
+    splink: Annotated[
+        bool, typer.Option(help="also link the plaintext with Splink 5 and print both")
+    ] = False,
 ) -> None:
     """Link quality against the synthetic truth (pairwise, from contingency tables) and speed."""
-    from linkage.bench import bench_synth
     from radar.bench import figures_table
 
-    for figures in bench_synth(
-        seeds=tuple(int(s) for s in seeds.split(",")), scale=scale, years=years
-    ):
+    seed_list = tuple(int(s) for s in seeds.split(","))
+    if splink:
+        from bench.side_by_side import bench_side_by_side, side_by_side_table
+
+        for seed in seed_list:
+            both = bench_side_by_side(seed=seed, scale=scale, years=years)
+            title = f"radar bench linkage --splink (seed {seed}, scale {scale}, {years} years)"
+            console.print(side_by_side_table(title, both))
+        return
+    from linkage.bench import bench_synth
+
+    for figures in bench_synth(seeds=seed_list, scale=scale, years=years):
         title = f"radar bench linkage (seed {figures['seed']:.0f}, scale {scale}, {years} years)"
         console.print(figures_table(title, figures))
 
@@ -241,6 +252,25 @@ def bench_dask(
     ):
         title = f"radar bench dask ({figures['dask_workers']:.0f} workers, scale {scale})"
         console.print(figures_table(title, figures))
+
+
+@bench_app.command("febrl")
+def bench_febrl(
+    postcodes: Annotated[
+        str, typer.Option(help="Australian postcodes: 'drop' or 'pc4' (NNNN + AA)")
+    ] = "drop",
+    splink: Annotated[bool, typer.Option(help="also run Splink 5 on the raw files")] = True,
+) -> None:
+    """FEBRL4 (file A as VT01, file B as VT02, no soc_sec_id) through the whole pipeline."""
+    from bench.febrl import FEBRL_ROWS
+    from bench.febrl import bench_febrl as measure
+    from bench.side_by_side import side_by_side_table
+
+    if postcodes not in ("drop", "pc4"):
+        raise typer.BadParameter("postcodes must be 'drop' or 'pc4'")
+    figures = measure(postcodes="pc4" if postcodes == "pc4" else "drop", splink=splink)
+    title = f"radar bench febrl (postcodes {postcodes})"
+    console.print(side_by_side_table(title, figures, FEBRL_ROWS))
 
 
 @bench_app.command("pseudonymise")

@@ -59,3 +59,40 @@ def test_flow_modules_do_not_shadow_packages() -> None:
     a module there named like a top-level package would hide that package."""
     names = {path.stem for path in (ROOT / "flows").glob("*.py")}
     assert names.isdisjoint(ORDER)
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules imported at module level (not inside a function): what importing it loads."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", ORDER)
+def test_splink_and_bench_stay_out_of_the_product_path(package: str) -> None:
+    """Splink is a benchmark-only dependency: only ``bench`` imports it, and only the CLI's
+    ``radar bench`` commands reach ``bench``, inside the command functions."""
+    offenders = []
+    for path in _modules(package):
+        name = str(path.relative_to(ROOT))
+        if _imports(path) & {"splink"}:
+            offenders.append(f"{name} imports splink")
+        if _imports(path) & {"bench"} and not name.startswith("radar/cli"):
+            offenders.append(f"{name} imports bench")
+        if _top_level_imports(path) & {"bench", "splink"}:
+            offenders.append(f"{name} imports bench or splink at module level")
+    assert offenders == []
+
+
+def test_bench_imports_splink_only_inside_functions() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _modules("bench")
+        if _top_level_imports(path) & {"splink"}
+    ]
+    assert offenders == []
