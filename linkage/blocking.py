@@ -61,6 +61,8 @@ RULES: tuple[BlockRule, ...] = (
         ("tok_surname_year", "tok_birth_date"),
     ),
     BlockRule("birth_date_sex_pc4", ("tok_birth_date_sex", "pc4")),
+    # a birth date alone identifies only in small stores: its blocks are capped tight
+    BlockRule("birth_date", ("tok_birth_date",), max_rows=60),
     BlockRule("surname_year", ("tok_surname_year",)),
     BlockRule("address", ("tok_postcode_house",)),
     BlockRule("phone", ("tok_phone",)),

@@ -13,7 +13,8 @@ columns, never a value:
   initial+birth-date token agrees;
 * ``sex``, ``phone``: 1 agree, 2 disagree;
 * ``address`` (one comparison): 1 postcode+house number agree, 2 the address filters
-  (same municipality) have Dice >= 0.85, 3 same pc4, 4 different pc4;
+  (same municipality) have Dice >= 0.85, 3 same pc4, 4 different pc4, or dissimilar address
+  filters where a pc4 is missing;
 * ``age``: when a side only has an age estimate, the implied birth years within 3 years:
   1 agree, 2 disagree;
 * ``first_name_token``: only where the first-name filters cannot be compared (salted by
@@ -165,14 +166,16 @@ def address_level(p: Prepared, i: I64, j: I64) -> I8:
     level[_both(pc4, i, j)] = 4
     level[_eq(pc4, i, j)] = 3
     muni = p.clear["municipality"]
-    same_muni = muni[i] == muni[j]
-    if same_muni.any():
-        sub_i, sub_j = i[same_muni], j[same_muni]
-        matrix = p.filters["bf_address"]
-        dice = bloom.dice_pairs(matrix, matrix, sub_i, sub_j)
-        close = np.zeros(i.shape, dtype=bool)
-        close[np.flatnonzero(same_muni)[dice >= 0.85]] = True
-        level[close] = 2
+    matrix = p.filters["bf_address"]
+    has_filter = bloom.popcount(matrix) > 0
+    # the filters are salted by municipality: comparable within one (or both unknown)
+    comparable = (muni[i] == muni[j]) & has_filter[i] & has_filter[j]
+    if comparable.any():
+        where = np.flatnonzero(comparable)
+        dice = bloom.dice_pairs(matrix, matrix, i[where], j[where])
+        # a street without a postcode still tells a different address from the same one
+        level[where[(dice < 0.85) & (level[where] == 0)]] = 4
+        level[where[dice >= 0.85]] = 2
     level[_eq(p.codes["tok_postcode_house"], i, j)] = 1
     return level
 

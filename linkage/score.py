@@ -31,14 +31,19 @@ SESSIONS: Final = (
     ("first_name_birth_date", ("surname", "sex", "address", "phone")),
     ("surname_birth_date", ("first_name", "sex", "address", "phone")),
     ("bsn", FEATURES),
+    ("full_name", ("birth_date", "sex", "address", "phone", "age")),
 )
-#: Which session's estimate of a feature wins (averaging mixes in biased estimates).
-_USE: Final = {
-    "birth_date": ("bsn",),
-    "age": ("bsn",),
+#: Features whose estimate comes from one session, best first: the first that ran wins
+#: (averaging would mix in biased estimates). Without BSNs (FEBRL, some regions) the birth
+#: date is trained on full-name blocks.
+_PREFER: Final = {
+    "birth_date": ("bsn", "full_name"),
+    "age": ("bsn", "full_name"),
     "first_name_token": ("bsn",),
     "surname_token": ("bsn",),
 }
+#: The other features average the identity sessions that estimate them.
+_AVERAGED: Final = ("first_name_birth_date", "surname_birth_date", "bsn")
 
 
 def random_pairs(p: Prepared, count: int, seed: int) -> tuple[I64, I64]:
@@ -127,7 +132,11 @@ def train(
             found[f].append((rule, values))
     m_final: dict[str, F64] = {}
     for f in FEATURES:
-        chosen = [v for rule, v in found[f] if rule in _USE.get(f, (rule,))]
+        by_rule = dict(found[f])
+        if f in _PREFER:
+            chosen = [by_rule[r] for r in _PREFER[f] if r in by_rule][:1]
+        else:
+            chosen = [v for r, v in found[f] if r in _AVERAGED]
         m_final[f] = np.mean(chosen, axis=0) if chosen else start[f]
     _initial_no_stronger_than_a_similar_name(m_final, u)
     return FSParams(m_final, u, _prior(p, bsn_pairs, sessions), sessions)
