@@ -32,10 +32,11 @@ def test_quality_on_synthetic_data(tmp_path: Path) -> None:
     families = link_families(result.person_links, tables.signals, key=key)
     judged = recurrence(tables.signals, result.person_links, families)
     m = evaluate(synth.truth, result.person_links, judged)
-    # targets met (measured 0.997-0.998 and 0.999 on seeds 1-3)
+    # targets met (this set: 0.997 and 0.999)
     assert m["person_precision"] >= 0.995
     assert m["identifiable_precision"] >= 0.998
-    # below target (0.99 / 0.90 / 0.90): floors of what this version reaches (see report)
-    assert m["identifiable_recall"] >= 0.97
-    assert m["family_f1"] >= 0.72
-    assert m["recurrence_accuracy"] >= 0.77
+    # below target (0.99 / 0.90 / 0.90): floors under what this version reaches on this set
+    # (0.988 / 0.836 / 0.848), so that a regression fails; see the issue note
+    assert m["identifiable_recall"] >= 0.98
+    assert m["family_f1"] >= 0.82
+    assert m["recurrence_accuracy"] >= 0.83
