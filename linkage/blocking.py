@@ -69,9 +69,7 @@ RULES: tuple[BlockRule, ...] = (
     BlockRule("names", ("fc_surname", "fc_first_name")),
     # household context: a first name with sex and an implied birth year (advice calls with
     # only an age), within a region so that common names stay small blocks nationally
-    BlockRule("full_name", ("tok_first_name_sex", "tok_surname")),
-    BlockRule("first_name_era_a", ("tok_first_name_sex", "era_a", "region_code")),
-    BlockRule("first_name_era_b", ("tok_first_name_sex", "era_b", "region_code")),
+    BlockRule("full_name", ("tok_full_name_sex",)),
 )
 
 
@@ -98,32 +96,6 @@ def _rule_pairs(rows: pl.DataFrame, rule: BlockRule, cap: int) -> tuple[pl.DataF
     )
     pairs = pairs.filter(pl.col("i") < pl.col("j")) if rule.right is None else pairs.unique()
     return pairs, skipped
-
-
-def name_pair_pairs(rows: pl.DataFrame, cap: int) -> tuple[pl.DataFrame, int]:
-    """Household blocking: two signals that each name the same two first names (with sex).
-
-    Every pair of first-name tokens within a signal is a key; signals sharing a key propose
-    both person pairs. A combination such as Anna and Daan is rare even where each name is
-    common, so this finds advice calls naming a known family's members without an age or a
-    date, at national scale. Keys shared by more than ``cap`` signals are skipped.
-    """
-    named = rows.select("idx", "sig", pl.col("tok_first_name_sex").alias("t")).drop_nulls()
-    duos = (
-        named.join(named, on="sig", suffix="2")
-        .filter(pl.col("t") < pl.col("t2"))
-        .with_columns(pl.col("sig").n_unique().over("t", "t2").alias("_n"))
-    )
-    skipped = int(duos.filter(pl.col("_n") > cap).get_column("sig").n_unique())
-    duos = duos.filter(pl.col("_n") <= cap).drop("_n")
-    across = duos.join(duos, on=["t", "t2"], suffix="_o").filter(pl.col("sig") < pl.col("sig_o"))
-    pairs = pl.concat(
-        [
-            across.select(pl.col("idx").alias("a"), pl.col("idx_o").alias("b")),
-            across.select(pl.col("idx2").alias("a"), pl.col("idx2_o").alias("b")),
-        ]
-    ).select(pl.min_horizontal("a", "b").alias("i"), pl.max_horizontal("a", "b").alias("j"))
-    return pairs.unique(), skipped
 
 
 def lsh_keys(
@@ -186,8 +158,6 @@ def candidate_pairs(
         )
         pairs, skipped = _rule_pairs(rows, rule, cap)
         parts.append((rule.name, pairs, skipped))
-    pairs, skipped = name_pair_pairs(rows, max_block_rows)
-    parts.append(("first_name_pair", pairs, skipped))
     if lsh_bands > 0 and filters:
         for column, matrix in filters.items():
             frame, lsh_rules = _lsh_frame(

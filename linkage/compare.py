@@ -17,11 +17,9 @@ columns, never a value:
   filters where a pc4 is missing;
 * ``age``: when a side only has an age estimate, the implied birth years within 3 years:
   1 agree, 2 disagree;
-* ``first_name_token``: only where the first-name filters cannot be compared (salted by
-  different birth years, or one side has no birth date): 1 the first name and sex token
-  agrees, 2 it differs. The two first-name features never both carry evidence for a pair;
-* ``surname_token``: likewise for the surname token where the surname filters cannot be
-  compared.
+* ``full_name_token``: only where neither name filter can be compared (salted by different
+  birth years, or one side has no birth date): 1 the first name, surname and sex token
+  agrees, 2 it differs. The name features never both carry evidence for a pair.
 """
 
 from __future__ import annotations
@@ -42,8 +40,7 @@ FEATURES: Final = (
     "address",
     "phone",
     "age",
-    "first_name_token",
-    "surname_token",
+    "full_name_token",
 )
 #: Number of levels per feature including level 0.
 LEVELS: Final = {
@@ -54,8 +51,7 @@ LEVELS: Final = {
     "address": 5,
     "phone": 3,
     "age": 3,
-    "first_name_token": 3,
-    "surname_token": 3,
+    "full_name_token": 3,
 }
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
@@ -140,10 +136,11 @@ def first_name_level(p: Prepared, i: I64, j: I64, dice: npt.NDArray[np.float64])
     return level
 
 
-def token_level(p: Prepared, column: str, i: I64, j: I64, by_filter: I8) -> I8:
-    """1 equal tokens, 2 different ones, where the filter comparison ``by_filter`` is 0."""
-    codes = p.codes[column]
-    level = np.where(_both(codes, i, j) & (by_filter == 0), 2, 0).astype(np.int8)
+def full_name_level(p: Prepared, i: I64, j: I64, first_name: I8, surname: I8) -> I8:
+    """1 equal full-name tokens, 2 different ones, where no name filter was compared."""
+    codes = p.codes["tok_full_name_sex"]
+    unfiltered = (first_name == 0) & (surname == 0)
+    level = np.where(_both(codes, i, j) & unfiltered, 2, 0).astype(np.int8)
     level[(level == 2) & (codes[i] == codes[j])] = 1
     return level
 
@@ -203,6 +200,5 @@ def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
         "address": address_level(p, i, j),
         "phone": _agree_level(p.codes["tok_phone"], i, j),
         "age": age_level(p, i, j),
-        "first_name_token": token_level(p, "tok_first_name_sex", i, j, first_name),
-        "surname_token": token_level(p, "tok_surname", i, j, surname),
+        "full_name_token": full_name_level(p, i, j, first_name, surname),
     }

@@ -62,8 +62,7 @@ LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "phone": ("not comparable", "agree", "disagree"),
     "age": ("not comparable", "within 3 years", "further apart"),
-    "first_name_token": ("not comparable", "same first name", "different first name"),
-    "surname_token": ("not comparable", "same surname", "different surname"),
+    "full_name_token": ("not comparable", "same full name", "different full name"),
 }
 
 
@@ -157,7 +156,7 @@ def link_persons(
     prob = posterior(params.prior, total)
     # housemates share a surname, an address and a phone line: a link also needs evidence
     # about the person (a first name, a birth date, a BSN)
-    personal = (weights["first_name"] + weights["first_name_token"] > 0) | (
+    personal = (weights["first_name"] + weights["full_name_token"] > 0) | (
         weights["birth_date"] > 0
     )
     alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & personal)
@@ -167,7 +166,7 @@ def link_persons(
         j,
         total,
         # context never links two rows whose first names disagree or cannot be compared
-        (same_bsn | ~both_bsn) & (weights["first_name"] + weights["first_name_token"] > 0),
+        (same_bsn | ~both_bsn) & (weights["first_name"] + weights["full_name_token"] > 0),
         min_pair_weight=s.household_min_pair_weight,
         min_signal_weight=s.household_min_signal_weight,
         min_pairs=s.household_min_pairs,

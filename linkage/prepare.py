@@ -97,13 +97,8 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "sig": rows.get_column("sig").to_numpy().astype(np.int64),
     }
     salt = np.where(year >= 0, year, -10_000 - clear["municipality"])
-    era = pl.when(pl.col("_implied") >= 0).then(pl.col("_implied"))
-    rows = rows.with_columns(pl.Series("_implied", implied)).with_columns(
+    rows = rows.with_columns(
         pl.Series("salt_year", salt),
-        # two overlapping 6-year buckets of the implied birth year: rows whose implied years
-        # differ by at most 3 share at least one (an age estimate is off by up to 2)
-        (era // 6).alias("era_a"),
-        ((era + 3) // 6).alias("era_b"),
         *(
             pl.Series(f"fc_{c[3:]}", filter_code(filters[c])).replace(-1, None)
             for c in ("bf_first_name", "bf_surname")
@@ -116,8 +111,6 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "received_year",
         "birth_year",
         "salt_year",
-        "era_a",
-        "era_b",
         "pc4",
         "sex",
         "fc_first_name",

@@ -39,8 +39,7 @@ SESSIONS: Final = (
 _PREFER: Final = {
     "birth_date": ("bsn", "full_name"),
     "age": ("bsn", "full_name"),
-    "first_name_token": ("bsn",),
-    "surname_token": ("bsn",),
+    "full_name_token": ("bsn",),
 }
 #: The other features average the identity sessions that estimate them.
 _AVERAGED: Final = ("first_name_birth_date", "surname_birth_date", "bsn")
@@ -94,8 +93,7 @@ def term_frequencies(p: Prepared) -> dict[str, F64]:
     return {
         "surname": name_frequency(p, "bf_surname", [surname_salt]),
         "first_name": name_frequency(p, "bf_first_name", [surname_salt, month]),
-        "first_name_token": token_frequency(p.codes["tok_first_name_sex"]),
-        "surname_token": token_frequency(p.codes["tok_surname"]),
+        "full_name_token": token_frequency(p.codes["tok_full_name_sex"]),
     }
 
 

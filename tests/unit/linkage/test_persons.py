@@ -174,7 +174,7 @@ def test_settings_are_frozen(probability: float) -> None:
 
 
 def _advice(signal: str, seq: int, **extra: Any) -> dict[str, Any]:
-    """An advice-call row: a first name, a sex and an age; no surname, date or address."""
+    """An advice-call row: names, a sex and an age; no birth date and no address."""
     blank = {
         "surname": None,
         "surname_prefix": None,
@@ -187,16 +187,16 @@ def _advice(signal: str, seq: int, **extra: Any) -> dict[str, Any]:
         "city": None,
         "municipality_code": None,
     }
-    return _row(signal, seq, **blank, **extra)
+    return _row(signal, seq, **(blank | extra))
 
 
 def test_weak_rows_link_through_their_household() -> None:
     family = [
         _row("m1", 1, first_names="anna", birth_year=1984, birth_month=3, birth_day=2),
         _row("m1", 2, first_names="daan", sex="M", birth_year=2015, birth_month=6, birth_day=1),
-        _advice("a1", 1, first_names="anna", age_estimate=40),
-        _advice("a1", 2, first_names="daan", sex="M", age_estimate=8),
-        _advice("a2", 1, first_names="anna", age_estimate=39),  # alone: too weak
+        _advice("a1", 1, first_names="anna", surname="vries", age_estimate=40),
+        _advice("a1", 2, first_names="daan", surname="vries", sex="M", age_estimate=8),
+        _advice("a2", 1, first_names="anna", age_estimate=39),  # a first name alone: too weak
     ]
     ids, result = _link(family)
     assert ids[("a1", 1)] == ids[("m1", 1)]
