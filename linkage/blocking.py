@@ -98,6 +98,27 @@ def _rule_pairs(rows: pl.DataFrame, rule: BlockRule, cap: int) -> tuple[pl.DataF
     return pairs, skipped
 
 
+def name_pair_pairs(
+    name_pairs: pl.DataFrame, sig: pl.DataFrame, cap: int
+) -> tuple[pl.DataFrame, int]:
+    """Household blocking: rows of two signals holding the same name-pair token (the same
+    first name, and a housemate of the same first name in each). Tokens held by more than
+    ``cap`` rows are skipped."""
+    rows = name_pairs.join(sig, on="idx").with_columns(pl.len().over("t").alias("_n"))
+    skipped = int(rows.filter(pl.col("_n") > cap).height)
+    rows = rows.filter(pl.col("_n") <= cap).drop("_n")
+    pairs = (
+        rows.join(rows, on="t", suffix="_o")
+        .filter(pl.col("sig") != pl.col("sig_o"))
+        .select(
+            pl.min_horizontal("idx", "idx_o").alias("i"),
+            pl.max_horizontal("idx", "idx_o").alias("j"),
+        )
+        .unique()
+    )
+    return pairs, skipped
+
+
 def lsh_keys(
     filters: npt.NDArray[np.uint64], bands: int, band_bits: int, seed: int
 ) -> npt.NDArray[np.uint64]:
@@ -143,6 +164,7 @@ def candidate_pairs(
     rows: pl.DataFrame,
     *,
     filters: dict[str, npt.NDArray[np.uint64]] | None = None,
+    name_pairs: pl.DataFrame | None = None,
     max_block_rows: int,
     max_address_block_rows: int,
     lsh_bands: int = 0,
@@ -158,6 +180,9 @@ def candidate_pairs(
         )
         pairs, skipped = _rule_pairs(rows, rule, cap)
         parts.append((rule.name, pairs, skipped))
+    if name_pairs is not None:
+        pairs, skipped = name_pair_pairs(name_pairs, rows.select("idx", "sig"), max_block_rows)
+        parts.append(("name_pair", pairs, skipped))
     if lsh_bands > 0 and filters:
         for column, matrix in filters.items():
             frame, lsh_rules = _lsh_frame(

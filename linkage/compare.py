@@ -19,7 +19,10 @@ columns, never a value:
   1 agree, 2 disagree;
 * ``full_name_token``: only where neither name filter can be compared (salted by different
   birth years, or one side has no birth date): 1 the first name, surname and sex token
-  agrees, 2 it differs. The name features never both carry evidence for a pair.
+  agrees, 2 it differs. The name features never both carry evidence for a pair;
+* ``name_pair``: where the first-name filters cannot be compared and the full names do not
+  agree: 1 the two rows share a name-pair token (the same first name and sex, and a person
+  of the same first name and sex in each signal), 2 both have name pairs but share none.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from linkage.prepare import Prepared
 from pseudonymise import bloom
@@ -41,6 +45,7 @@ FEATURES: Final = (
     "phone",
     "age",
     "full_name_token",
+    "name_pair",
 )
 #: Number of levels per feature including level 0.
 LEVELS: Final = {
@@ -52,6 +57,7 @@ LEVELS: Final = {
     "phone": 3,
     "age": 3,
     "full_name_token": 3,
+    "name_pair": 3,
 }
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
@@ -188,10 +194,27 @@ def age_level(p: Prepared, i: I64, j: I64) -> I8:
     return level
 
 
+def name_pair_level(p: Prepared, i: I64, j: I64, first_name: I8, full_name: I8) -> I8:
+    """1 a shared name-pair token, 2 none shared, where no other name evidence applies."""
+    counts = p.clear["name_pairs"]
+    active = (counts[i] > 0) & (counts[j] > 0) & (first_name == 0) & (full_name != 1)
+    level = np.where(active, 2, 0).astype(np.int8)
+    where = np.flatnonzero(active)
+    if where.size:
+        left = pl.DataFrame({"n": where, "idx": i[where].astype(np.uint32)})
+        right = pl.DataFrame({"n": where, "idx": j[where].astype(np.uint32)})
+        ti = left.join(p.name_pairs, on="idx").select("n", "t")
+        tj = right.join(p.name_pairs, on="idx").select("n", "t")
+        shared = ti.join(tj, on=["n", "t"], how="semi").get_column("n").unique().to_numpy()
+        level[shared] = 1
+    return level
+
+
 def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
     """The level of every feature for the pairs ``(i[n], j[n])``."""
     first_name = first_name_level(p, i, j, name_dice(p, "bf_first_name", i, j))
     surname = surname_level(p, i, j, name_dice(p, "bf_surname", i, j))
+    full_name = full_name_level(p, i, j, first_name, surname)
     return {
         "birth_date": birth_date_level(p, i, j),
         "first_name": first_name,
@@ -200,5 +223,6 @@ def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
         "address": address_level(p, i, j),
         "phone": _agree_level(p.codes["tok_phone"], i, j),
         "age": age_level(p, i, j),
-        "full_name_token": full_name_level(p, i, j, first_name, surname),
+        "full_name_token": full_name,
+        "name_pair": name_pair_level(p, i, j, first_name, full_name),
     }

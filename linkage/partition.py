@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from linkage.compare import compare
 from linkage.prepare import Prepared
@@ -42,6 +43,12 @@ def take(p: Prepared, rows: I64) -> Prepared:
         codes={name: codes[rows] for name, codes in p.codes.items()},
         filters={name: matrix[rows] for name, matrix in p.filters.items()},
         clear={name: values[rows] for name, values in p.clear.items()},
+        name_pairs=p.name_pairs.join(
+            pl.DataFrame(
+                {"idx": rows.astype(np.uint32), "_new": np.arange(rows.size, dtype=np.uint32)}
+            ),
+            on="idx",
+        ).select(pl.col("_new").alias("idx"), "t"),
     )
 
 

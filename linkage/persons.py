@@ -63,6 +63,7 @@ LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "phone": ("not comparable", "agree", "disagree"),
     "age": ("not comparable", "within 3 years", "further apart"),
     "full_name_token": ("not comparable", "same full name", "different full name"),
+    "name_pair": ("not comparable", "first name and a housemate's agree", "no name pair agrees"),
 }
 
 
@@ -131,6 +132,7 @@ def link_persons(
     cands = candidate_pairs(
         p.rows,
         filters={"bf_surname": p.filters["bf_surname"]},
+        name_pairs=p.name_pairs,
         max_block_rows=s.max_block_rows,
         max_address_block_rows=s.max_address_block_rows,
         lsh_bands=s.lsh_bands,
@@ -156,7 +158,7 @@ def link_persons(
     prob = posterior(params.prior, total)
     # housemates share a surname, an address and a phone line: a link also needs evidence
     # about the person (a first name, a birth date, a BSN)
-    personal = (weights["first_name"] + weights["full_name_token"] > 0) | (
+    personal = (weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0) | (
         weights["birth_date"] > 0
     )
     alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & personal)
@@ -164,9 +166,11 @@ def link_persons(
         p.clear["sig"],
         i,
         j,
-        total,
+        # one shared name pair shows in the pairs of both its rows: counted once in the sum
+        total - 0.5 * weights["name_pair"],
         # context never links two rows whose first names disagree or cannot be compared
-        (same_bsn | ~both_bsn) & (weights["first_name"] + weights["full_name_token"] > 0),
+        (same_bsn | ~both_bsn)
+        & (weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0),
         min_pair_weight=s.household_min_pair_weight,
         min_signal_weight=s.household_min_signal_weight,
         min_pairs=s.household_min_pairs,

@@ -18,6 +18,7 @@ import polars as pl
 
 from pseudonymise import bloom
 from pseudonymise.schema import BLOOM_COLUMNS, TOKEN_COLUMNS
+from pseudonymise.tokens import NAME_PAIRS_COLUMN
 from radar.errors import SchemaError
 
 KEY: Final = ("region_code", "signal_id", "person_seq")
@@ -33,6 +34,7 @@ class Prepared:
     codes: dict[str, I64]  # token column -> dense code, -1 for null
     filters: dict[str, npt.NDArray[np.uint64]]  # bf_* -> (n, words)
     clear: dict[str, I64]  # birth_year, has_birth_month, has_birth_day, sex, pc4, muni, ...
+    name_pairs: pl.DataFrame  # idx UInt32, t Int64: one row per name-pair token of a row
 
     @property
     def size(self) -> int:
@@ -40,7 +42,11 @@ class Prepared:
 
 
 def _check(persons: pl.DataFrame, signals: pl.DataFrame) -> None:
-    missing = [c for c in (*KEY, *TOKEN_COLUMNS, *BLOOM_COLUMNS) if c not in persons.columns]
+    missing = [
+        c
+        for c in (*KEY, *TOKEN_COLUMNS, NAME_PAIRS_COLUMN, *BLOOM_COLUMNS)
+        if c not in persons.columns
+    ]
     missing += [f"signals.{c}" for c in SIGNAL_COLUMNS if c not in signals.columns]
     if missing:
         raise SchemaError("linkage input lacks columns: " + ", ".join(missing))
@@ -117,7 +123,16 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "fc_surname",
         *TOKEN_COLUMNS,
     ]
-    return Prepared(rows.select(keep), codes, filters, clear)
+    name_pairs = (
+        rows.select("idx", pl.col(NAME_PAIRS_COLUMN).alias("t"))
+        .explode("t")
+        .drop_nulls("t")
+        .with_columns(pl.col("t").rank("dense").cast(pl.Int64))
+    )
+    clear["name_pairs"] = np.bincount(
+        name_pairs.get_column("idx").to_numpy().astype(np.int64), minlength=rows.height
+    ).astype(np.int64)
+    return Prepared(rows.select(keep), codes, filters, clear, name_pairs)
 
 
 def filter_code(matrix: npt.NDArray[np.uint64]) -> I64:

@@ -40,6 +40,7 @@ _PREFER: Final = {
     "birth_date": ("bsn", "full_name"),
     "age": ("bsn", "full_name"),
     "full_name_token": ("bsn",),
+    "name_pair": ("bsn",),
 }
 #: The other features average the identity sessions that estimate them.
 _AVERAGED: Final = ("first_name_birth_date", "surname_birth_date", "bsn")
@@ -85,6 +86,22 @@ def token_frequency(codes: I64) -> F64:
     return np.asarray(freq, dtype=np.float64)
 
 
+def name_pair_frequency(p: Prepared) -> F64:
+    """Per row: the share of rows holding its most common name-pair token (NaN without one);
+    the most common is the cautious choice, as the pair that matched is not known here."""
+    pairs = p.name_pairs
+    with_pairs = max(pairs.get_column("idx").n_unique(), 1)
+    per_row = (
+        pairs.with_columns(pl.len().over("t").alias("n")).group_by("idx").agg(pl.col("n").max())
+    )
+    freq = np.full(p.size, np.nan)
+    n = per_row.get_column("n").to_numpy().astype(np.float64)
+    freq[per_row.get_column("idx").to_numpy().astype(np.int64)] = np.where(
+        n >= _TF_MIN_ROWS, n / with_pairs, 0.0
+    )
+    return freq
+
+
 def term_frequencies(p: Prepared) -> dict[str, F64]:
     """Name frequencies per row within the filters' salt groups, keyed by feature name."""
     year = p.clear["birth_year"]
@@ -94,6 +111,7 @@ def term_frequencies(p: Prepared) -> dict[str, F64]:
         "surname": name_frequency(p, "bf_surname", [surname_salt]),
         "first_name": name_frequency(p, "bf_first_name", [surname_salt, month]),
         "full_name_token": token_frequency(p.codes["tok_full_name_sex"]),
+        "name_pair": name_pair_frequency(p),
     }
 
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from pseudonymise import bloom, schema
 from pseudonymise.keys import MasterKey
-from pseudonymise.tokens import first_given_name, token_exprs
+from pseudonymise.tokens import first_given_name, name_pair_tokens, token_exprs
 from radar.contract.schemas import INTAKE_PERSONS
 from radar.errors import SchemaError
 
@@ -160,4 +160,6 @@ def pseudonymise_persons(
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             done = list(pool.map(lambda part: _pseudonymise_part(part, key), parts))
-    return schema.conform(pl.concat(done, rechunk=True))
+    # name pairs look across the rows of a signal, which partitions may split: computed whole
+    pairs = name_pair_tokens(frame, key).drop("region_code", "signal_id", "person_seq")
+    return schema.conform(pl.concat([pl.concat(done, rechunk=True), pairs], how="horizontal"))

@@ -17,12 +17,12 @@ from typing import Final
 
 import polars as pl
 
+from pseudonymise.tokens import NAME_PAIRS_COLUMN, TOKEN_HEX_CHARS
 from pseudonymise.tokens import TOKEN_COLUMNS as TOKEN_COLUMNS
-from pseudonymise.tokens import TOKEN_HEX_CHARS
 from radar.contract.schemas import TableSchema
 from radar.errors import SchemaError
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 TABLE_NAME: Final = "pseudonymised_persons"
 BLOOM_BITS: Final = 512
 BLOOM_WORDS: Final = BLOOM_BITS // 64
@@ -44,6 +44,7 @@ _COLUMNS: dict[str, pl.DataType] = {
     "municipality_code": pl.String(),
     "first_names_initials": pl.Boolean(),
     **{name: pl.String() for name in TOKEN_COLUMNS},
+    NAME_PAIRS_COLUMN: pl.List(pl.String()),
     **{name: pl.Array(pl.UInt64(), BLOOM_WORDS) for name in BLOOM_COLUMNS},
     "key_id": pl.String(),
     "delivery_id": pl.String(),  # provenance: the delivery and line the row came from
@@ -80,8 +81,9 @@ def conform(frame: pl.DataFrame) -> pl.DataFrame:
             continue
         if name in NOT_NULL and (nulls := cast.null_count()):
             problems.append(f"column {name}: {nulls} null values")
-        if name in TOKEN_COLUMNS:
-            bad = (~cast.str.contains(r"^[0-9a-f]{32}$")).sum()
+        if name in TOKEN_COLUMNS or name == NAME_PAIRS_COLUMN:
+            values = cast.explode().drop_nulls() if name == NAME_PAIRS_COLUMN else cast
+            bad = (~values.str.contains(r"^[0-9a-f]{32}$")).sum()
             if bad:
                 problems.append(f"column {name}: {bad} values are not {TOKEN_HEX_CHARS}-hex tokens")
         out.append(cast)

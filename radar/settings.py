@@ -110,7 +110,7 @@ class LinkageSettings(_Section):
         25.0, description="summed weight (bits) of those rows' best pairs to link by context"
     )
     household_min_pair_weight: float = Field(
-        10.0, description="weight (bits) a person pair needs to be linked by context"
+        7.0, description="weight (bits) a person pair needs to be linked by context"
     )
 
 

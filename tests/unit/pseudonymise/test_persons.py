@@ -28,7 +28,7 @@ def out(persons: pl.DataFrame) -> pl.DataFrame:
 
 def test_conforms_to_the_versioned_schema(out: pl.DataFrame) -> None:
     assert out.schema == schema.PSEUDONYMISED_PERSONS_SCHEMA
-    assert schema.SCHEMA_VERSION == 3  # v3: first name + sex and surname tokens (household context)
+    assert schema.SCHEMA_VERSION == 4  # v4: full-name token and name-pair tokens (households)
     assert out["key_id"].unique().to_list() == [KEY.key_id]
     assert out.height == 3000
 
