@@ -142,3 +142,43 @@ def test_kinds_use_separate_keys() -> None:
     assert out["tok_phone"][0] != out["tok_bsn"][0]  # equal values, different kinds
     assert SEP not in "".join(TOKEN_COLUMNS)
     assert set(TOKEN_COLUMNS) <= set(schema.PSEUDONYMISED_PERSONS_SCHEMA.names())
+
+
+def _household(signal: str, people: list[tuple[str | None, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "region_code": ["VT01"] * len(people),
+            "signal_id": [signal] * len(people),
+            "person_seq": list(range(1, len(people) + 1)),
+            "first_names": [p[0] for p in people],
+            "sex": [p[1] for p in people],
+        },
+        schema_overrides={"person_seq": pl.Int32},
+    )
+
+
+def test_name_pair_tokens_are_directional_and_shared_only_by_the_same_names() -> None:
+    from pseudonymise.tokens import NAME_PAIRS_COLUMN, name_pair_tokens
+
+    frame = pl.concat(
+        [
+            _household("a", [("anna maria", "V"), ("daan", "M"), (None, "M")]),
+            _household("b", [("daan", "M"), ("Anna", "V")]),  # the same two, other order
+            _household("c", [("anna", "V"), ("sem", "M")]),
+        ]
+    )
+    out = name_pair_tokens(frame, KEY_A)
+    tokens = {
+        (r["signal_id"], r["person_seq"]): set(r[NAME_PAIRS_COLUMN])
+        for r in out.iter_rows(named=True)
+    }
+    assert out.height == frame.height
+    assert tokens[("a", 3)] == set()  # no first name: no pair
+    assert tokens[("a", 1)] == tokens[("b", 2)]  # anna with daan, in both signals
+    assert tokens[("a", 2)] == tokens[("b", 1)]  # daan with anna
+    assert not tokens[("a", 1)] & tokens[("a", 2)]  # directional
+    assert not tokens[("c", 1)] & tokens[("a", 1)]  # anna with sem is another pair
+    other = name_pair_tokens(frame, KEY_B)
+    assert set(other.get_column(NAME_PAIRS_COLUMN).explode().drop_nulls()).isdisjoint(
+        out.get_column(NAME_PAIRS_COLUMN).explode().drop_nulls()
+    )
