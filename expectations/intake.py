@@ -207,3 +207,48 @@ def findings(prepared: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
                 )
             )
     return pl.concat(records).select(QUARANTINE.columns.keys()) if records else QUARANTINE.empty()
+
+
+def quarantine_findings(
+    signals: pl.DataFrame, persons: pl.DataFrame, quarantine: pl.DataFrame, found: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Move the rows named by ``found`` (from ``findings``) out of the tables into quarantine.
+
+    A quarantined signal takes its persons of the same delivery along (reason
+    ``signal_quarantined``, as intake does). Returns signals, persons and quarantine.
+    """
+    if found.height == 0:
+        return signals, persons, quarantine
+    signal_key = ["delivery_id", "region_code", "signal_id"]
+    bad_signals = found.filter(pl.col("file") == v.SIGNALS_FILE).select(signal_key).unique()
+    orphans = persons.join(bad_signals, on=signal_key, how="semi").select(
+        "delivery_id",
+        pl.lit(v.PERSONS_FILE).alias("file"),
+        pl.col("source_line").alias("line"),
+        "region_code",
+        "signal_id",
+        pl.col("person_seq").cast(pl.Int32),
+        pl.lit("signal_id").alias("column"),
+        pl.lit("signal_quarantined").alias("reason"),
+    )
+    records = pl.concat(
+        [found.select(QUARANTINE.columns.keys()), orphans.select(QUARANTINE.columns.keys())],
+        how="vertical_relaxed",
+    )
+    # one record per row and reason: a person flagged itself and through its signal keeps both
+    records = records.unique(maintain_order=True)
+    person_key = [*signal_key, "person_seq"]
+    bad_persons = records.filter(pl.col("file") == v.PERSONS_FILE).select(
+        *signal_key, pl.col("person_seq")
+    )
+    kept_persons = persons.join(
+        bad_persons.with_columns(pl.col("person_seq").cast(persons.schema["person_seq"])),
+        on=person_key,
+        how="anti",
+    )
+    kept_signals = signals.join(bad_signals, on=signal_key, how="anti")
+    return (
+        kept_signals,
+        kept_persons,
+        pl.concat([quarantine, records.cast(quarantine.schema)], how="vertical_relaxed"),
+    )
