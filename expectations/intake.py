@@ -4,14 +4,16 @@ Tables checked (``frames``): ``signals`` (``INTAKE_SIGNALS``), ``persons`` (``IN
 ``quarantine`` (``QUARANTINE``).
 
 * ``schema``: every column of the three schemas present with its type, nothing else;
-* ``signals``: keys present and unique, category values in their sets, region code valid on
+* ``signals``: keys present and unique within a delivery (a batch may hold several versions of
+  a signal, one per delivery), category values in their sets, region code valid on
   ``received_on`` (reference data), ``received_on`` between the earliest date and the reference
   day, ``closed_on`` not before ``received_on``, every violence form known;
-* ``persons``: keys present and unique and pointing to an accepted signal, role, sex and BSN
-  status in their sets, BSNs nine digits passing the 11-test, the share of rows whose BSN failed
-  the 11-test below ``max_invalid_bsn_share``, postcode, phone and municipality code in their
-  normalised forms, and (a warning: people move and live elsewhere) the municipality belonging
-  to the signal's region in the year of the signal;
+* ``persons``: keys present and unique within a delivery and pointing to an accepted signal of
+  the same delivery, role, sex and BSN status in their sets, BSNs nine digits passing the
+  11-test, the share of rows whose BSN failed the 11-test below ``max_invalid_bsn_share``,
+  postcode, phone and municipality code in their normalised forms, and (a warning: people move
+  and live elsewhere) the municipality belonging to the signal's region in the year of the
+  signal;
 * ``quarantine``: every record says where (delivery, file, line) and why.
 
 ``findings`` turns the rows that fail a row-level check into quarantine records (reason
@@ -88,7 +90,7 @@ def _signals(signals: pl.DataFrame, earliest: dt.date, today: dt.date) -> pl.Dat
 
 
 def _persons(persons: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
-    key = ["region_code", "signal_id"]
+    key = ["delivery_id", "region_code", "signal_id"]  # a person's signal is in its delivery
     year = signals.select(*key, pl.col("received_on").dt.year().alias("year"))
     gm = municipalities_2022().select("municipality_code", pl.col("vt_region_code_2022"))
     joined = persons.join(year, on=key, how="left", maintain_order="left").join(
@@ -149,7 +151,9 @@ def make_gate(
     def suites() -> dict[str, list[Expectation]]:
         signals: list[Expectation] = [
             *(not_null(c) for c in ("region_code", "signal_id", "kind", "delivery_id")),
-            ExpectCompoundColumnsToBeUnique(column_list=["region_code", "signal_id"]),
+            ExpectCompoundColumnsToBeUnique(
+                column_list=["delivery_id", "region_code", "signal_id"]
+            ),
             matches("region_code", r"^VT\d{2}$"),
             in_set("kind", v.KINDS),
             *(in_set(c, vals) for c, vals in v.SIGNAL_CATEGORIES.items()),
@@ -157,7 +161,9 @@ def make_gate(
         ]
         persons: list[Expectation] = [
             *(not_null(c) for c in ("region_code", "signal_id", "person_seq", "bsn_status")),
-            ExpectCompoundColumnsToBeUnique(column_list=["region_code", "signal_id", "person_seq"]),
+            ExpectCompoundColumnsToBeUnique(
+                column_list=["delivery_id", "region_code", "signal_id", "person_seq"]
+            ),
             is_true("has_signal"),
             in_set("role", v.ROLES),
             in_set("sex", v.SEXES),

@@ -108,6 +108,15 @@ def previous_cells(signals: pl.DataFrame, periods: list[str]) -> pl.DataFrame | 
     return cells.with_columns(status=pl.lit("ok"))
 
 
+def as_text(rows: pl.DataFrame) -> pl.DataFrame:
+    """``value`` as written: counts as whole numbers, percentages with their decimals."""
+    return rows.with_columns(
+        value=pl.when(pl.col("measure").is_in(COUNT_MEASURES))
+        .then(pl.col("value").cast(pl.Int64).cast(pl.String))
+        .otherwise(pl.col("value").round(PERCENT_DECIMALS).cast(pl.String))
+    )
+
+
 def _rules() -> dict[str, Any]:
     return {
         "rounding": f"counts rounded to the nearest multiple of {ROUNDING_BASE}",
@@ -170,7 +179,7 @@ def build(
             f"{len(audit.disclosed)} suppressed cells are recoverable from the published table"
         )
     rows = published(protected).filter(pl.col("period") == p.code)
-    rows.write_csv(staging / AGGREGATES_FILE)
+    as_text(rows).write_csv(staging / AGGREGATES_FILE)
     national = protected.filter(
         (pl.col("period") == p.code)
         & (pl.col("region_code") == NATIONAL)
