@@ -37,8 +37,8 @@ from publish.aggregates import (
     Period,
     aggregate,
 )
-from publish.attack import PROTECTION_WIDTH, attack
-from publish.disclosure import PUBLIC_COLUMNS, protect, published
+from publish.attack import PROTECTION_WIDTH
+from publish.disclosure import PUBLIC_COLUMNS, protect_audited, published
 from publish.rules import MIN_COUNT, PERCENT_DECIMALS, ROUNDING_BASE, SUPPRESSED
 from radar.errors import DataQualityError
 
@@ -83,7 +83,12 @@ def published_before(periods: list[str], period: str, out_root: Path) -> pl.Data
     frames = [
         pl.read_csv(
             out_root / q / AGGREGATES_FILE,
-            schema_overrides={"breakdown": pl.String, "value": pl.Float64, "status": pl.String},
+            schema_overrides={
+                "period": pl.String,
+                "breakdown": pl.String,
+                "value": pl.Float64,
+                "status": pl.String,
+            },
         )
         .with_columns(pl.col("breakdown").fill_null(""))
         .select(PUBLIC_COLUMNS)
@@ -158,7 +163,9 @@ def build(
     periods = joint_periods(p.code, out_root)
     fixed = published_before(periods, p.code, out_root)
     cells = pl.concat([aggregate(signals, q) for q in periods])
-    protected = protect(cells, fixed=fixed)
+    protected, audit = protect_audited(cells, fixed=fixed)
+    if audit is None or not audit.safe:  # protect_audited raises before this; kept explicit
+        raise DataQualityError("the disclosure audit did not run or found a recoverable cell")
     previous = previous_cells(signals, periods)
     gate = aggregates_gate.make_gate(
         periods,
@@ -173,11 +180,6 @@ def build(
     result = run_gate(gate, frames, staging / VALIDATION_DIR)
     if not result.passed:
         raise DataQualityError(result.failure_message())
-    audit = attack(published(protected))
-    if not audit.safe:  # protect() guarantees this; checked again on what is written
-        raise DataQualityError(
-            f"{len(audit.disclosed)} suppressed cells are recoverable from the published table"
-        )
     rows = published(protected).filter(pl.col("period") == p.code)
     as_text(rows).write_csv(staging / AGGREGATES_FILE)
     national = protected.filter(

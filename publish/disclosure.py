@@ -32,7 +32,7 @@ import numpy as np
 import polars as pl
 
 from publish.aggregates import AGGREGATES, COUNT_MEASURES, PERCENT_MEASURES
-from publish.attack import attack
+from publish.attack import AttackReport, attack
 from publish.constraints import Relation, relations
 from publish.rules import MIN_COUNT, PERCENT_DECIMALS, PUBLISHED, ROUNDING_BASE, SUPPRESSED
 from radar.contract.schemas import TableSchema, conform
@@ -183,6 +183,16 @@ def protect(
 ) -> pl.DataFrame:
     """The cells with published ``value``, ``status`` and internal ``suppression`` reason.
 
+    See ``protect_audited``, which also returns the final audit.
+    """
+    return protect_audited(cells, audit=audit, fixed=fixed)[0]
+
+
+def protect_audited(
+    cells: pl.DataFrame, *, audit: bool = True, fixed: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, AttackReport | None]:
+    """The cells with published ``value``, ``status`` and internal ``suppression`` reason.
+
     ``fixed``: rows published earlier (``PUBLIC_COLUMNS``); the cells of ``cells`` with their
     keys keep that status (their values come from ``cells``: data may have been revised).
     ``audit=False`` stops after step 2 (for tests that measure what the group rules achieve).
@@ -204,6 +214,7 @@ def protect(
     reason = np.where(hidden & (reason == 0), 3, reason).astype(np.int8)
     out = _with_status(cells, reason)
     safe = not audit
+    report: AttackReport | None = None
     for _ in range(MAX_AUDIT_ROUNDS if audit else 0):
         report = attack(out)
         if report.safe:
@@ -223,7 +234,7 @@ def protect(
         out = _with_status(cells, reason)
     if not safe:
         raise DataQualityError("suppressed cells remain recoverable from the published table")
-    return conform(out, PROTECTED)
+    return conform(out, PROTECTED), report
 
 
 def published(protected: pl.DataFrame) -> pl.DataFrame:
