@@ -4,14 +4,16 @@ Tables checked (``frames``): ``signals`` (``INTAKE_SIGNALS``), ``persons`` (``IN
 ``quarantine`` (``QUARANTINE``).
 
 * ``schema``: every column of the three schemas present with its type, nothing else;
-* ``signals``: keys present and unique, category values in their sets, region code valid on
+* ``signals``: keys present and unique within a delivery (a batch may hold several versions of
+  a signal, one per delivery), category values in their sets, region code valid on
   ``received_on`` (reference data), ``received_on`` between the earliest date and the reference
   day, ``closed_on`` not before ``received_on``, every violence form known;
-* ``persons``: keys present and unique and pointing to an accepted signal, role, sex and BSN
-  status in their sets, BSNs nine digits passing the 11-test, the share of rows whose BSN failed
-  the 11-test below ``max_invalid_bsn_share``, postcode, phone and municipality code in their
-  normalised forms, and (a warning: people move and live elsewhere) the municipality belonging
-  to the signal's region in the year of the signal;
+* ``persons``: keys present and unique within a delivery and pointing to an accepted signal of
+  the same delivery, role, sex and BSN status in their sets, BSNs nine digits passing the
+  11-test, the share of rows whose BSN failed the 11-test below ``max_invalid_bsn_share``,
+  postcode, phone and municipality code in their normalised forms, and (a warning: people move
+  and live elsewhere) the municipality belonging to the signal's region in the year of the
+  signal;
 * ``quarantine``: every record says where (delivery, file, line) and why.
 
 ``findings`` turns the rows that fail a row-level check into quarantine records (reason
@@ -88,7 +90,7 @@ def _signals(signals: pl.DataFrame, earliest: dt.date, today: dt.date) -> pl.Dat
 
 
 def _persons(persons: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
-    key = ["region_code", "signal_id"]
+    key = ["delivery_id", "region_code", "signal_id"]  # a person's signal is in its delivery
     year = signals.select(*key, pl.col("received_on").dt.year().alias("year"))
     gm = municipalities_2022().select("municipality_code", pl.col("vt_region_code_2022"))
     joined = persons.join(year, on=key, how="left", maintain_order="left").join(
@@ -149,7 +151,9 @@ def make_gate(
     def suites() -> dict[str, list[Expectation]]:
         signals: list[Expectation] = [
             *(not_null(c) for c in ("region_code", "signal_id", "kind", "delivery_id")),
-            ExpectCompoundColumnsToBeUnique(column_list=["region_code", "signal_id"]),
+            ExpectCompoundColumnsToBeUnique(
+                column_list=["delivery_id", "region_code", "signal_id"]
+            ),
             matches("region_code", r"^VT\d{2}$"),
             in_set("kind", v.KINDS),
             *(in_set(c, vals) for c, vals in v.SIGNAL_CATEGORIES.items()),
@@ -157,7 +161,9 @@ def make_gate(
         ]
         persons: list[Expectation] = [
             *(not_null(c) for c in ("region_code", "signal_id", "person_seq", "bsn_status")),
-            ExpectCompoundColumnsToBeUnique(column_list=["region_code", "signal_id", "person_seq"]),
+            ExpectCompoundColumnsToBeUnique(
+                column_list=["delivery_id", "region_code", "signal_id", "person_seq"]
+            ),
             is_true("has_signal"),
             in_set("role", v.ROLES),
             in_set("sex", v.SEXES),
@@ -207,3 +213,48 @@ def findings(prepared: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
                 )
             )
     return pl.concat(records).select(QUARANTINE.columns.keys()) if records else QUARANTINE.empty()
+
+
+def quarantine_findings(
+    signals: pl.DataFrame, persons: pl.DataFrame, quarantine: pl.DataFrame, found: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Move the rows named by ``found`` (from ``findings``) out of the tables into quarantine.
+
+    A quarantined signal takes its persons of the same delivery along (reason
+    ``signal_quarantined``, as intake does). Returns signals, persons and quarantine.
+    """
+    if found.height == 0:
+        return signals, persons, quarantine
+    signal_key = ["delivery_id", "region_code", "signal_id"]
+    bad_signals = found.filter(pl.col("file") == v.SIGNALS_FILE).select(signal_key).unique()
+    orphans = persons.join(bad_signals, on=signal_key, how="semi").select(
+        "delivery_id",
+        pl.lit(v.PERSONS_FILE).alias("file"),
+        pl.col("source_line").alias("line"),
+        "region_code",
+        "signal_id",
+        pl.col("person_seq").cast(pl.Int32),
+        pl.lit("signal_id").alias("column"),
+        pl.lit("signal_quarantined").alias("reason"),
+    )
+    records = pl.concat(
+        [found.select(QUARANTINE.columns.keys()), orphans.select(QUARANTINE.columns.keys())],
+        how="vertical_relaxed",
+    )
+    # one record per row and reason: a person flagged itself and through its signal keeps both
+    records = records.unique(maintain_order=True)
+    person_key = [*signal_key, "person_seq"]
+    bad_persons = records.filter(pl.col("file") == v.PERSONS_FILE).select(
+        *signal_key, pl.col("person_seq")
+    )
+    kept_persons = persons.join(
+        bad_persons.with_columns(pl.col("person_seq").cast(persons.schema["person_seq"])),
+        on=person_key,
+        how="anti",
+    )
+    kept_signals = signals.join(bad_signals, on=signal_key, how="anti")
+    return (
+        kept_signals,
+        kept_persons,
+        pl.concat([quarantine, records.cast(quarantine.schema)], how="vertical_relaxed"),
+    )

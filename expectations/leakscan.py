@@ -11,13 +11,18 @@ hand, from the PII spans of the notes. Two searches:
   rows). Searching notes for everybody's identifiers would flag ordinary words that happen to
   be somebody's name or town elsewhere ('buren' is a word and the town Buren).
 
-Matching is case- and diacritic-insensitive on whole words.
+Matching is case- and diacritic-insensitive on whole words. Data Docs are searched as written,
+except their vendored assets (``data_docs/static/``: GX's and the XStatic packages' files,
+copied unchanged) and, in HTML, tag and attribute names, style sheets and style attributes
+('</a><a' would match the initials 'A. A.', 'max-height' the name Max); text, other attribute
+values and scripts are searched.
 
 A hit is reported as (identifier kind, place); the value itself is never printed.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -167,7 +172,26 @@ def _note_span_rows(truth: Path, deliveries: list[RawDelivery]) -> pl.DataFrame:
     return forms.drop("value") if not forms.is_empty() else empty
 
 
+#: Markup the engine's HTML reports are made of: tag and attribute names, CSS.
+_MARKUP = re.compile(
+    r"<style\b.*?</style>|\sstyle=\"[^\"]*\"|</?[A-Za-z][\w-]*|\s[\w:-]+(?==)|/?>",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def _is_vendored(path: Path) -> bool:
+    """A file Data Docs ship as is (GX's and the XStatic packages' assets, copied unchanged)."""
+    return "static" in path.parts and any(
+        part == "data_docs" for part in path.parts[: path.parts.index("static")]
+    )
+
+
 def _texts_of(path: Path) -> list[str]:
+    if _is_vendored(path):
+        return []
+    if path.suffix == ".html":
+        # text, attribute values and scripts are searched; tag names and CSS are not
+        return [_MARKUP.sub(" ", path.read_text(encoding="utf-8", errors="replace"))]
     if path.suffix == ".parquet":
         frame = pl.read_parquet(path)
         texts: list[str] = []

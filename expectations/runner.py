@@ -90,6 +90,20 @@ class GateResult:
     def warnings(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success and o.severity != "critical"]
 
+    def short(self) -> dict[str, Any]:
+        """The result in short, for run summaries and bundle metadata (no values)."""
+        return {
+            "passed": self.passed,
+            "expectations": len(self.outcomes),
+            "failures": [_describe(o) for o in self.failures],
+            "warnings": [_describe(o) for o in self.warnings],
+            "seconds": round(self.seconds, 3),
+        }
+
+    def failure_message(self) -> str:
+        """Which expectations failed and on how many rows, e.g. for a refusal."""
+        return f"{self.gate} gate failed: " + "; ".join(_describe(o) for o in self.failures)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "gate": self.gate,
@@ -100,6 +114,19 @@ class GateResult:
             "warnings": len(self.warnings),
             "expectations": [asdict(o) for o in self.outcomes],
         }
+
+
+def _describe(outcome: ExpectationOutcome) -> str:
+    """``table.column: expectation (n of m rows)``: where and how many, never which values."""
+    where = f"{outcome.table}.{outcome.column}" if outcome.column else outcome.table
+    if outcome.error:
+        count = outcome.error
+    elif outcome.unexpected_count is not None:
+        of = f" of {outcome.element_count:,}" if outcome.element_count is not None else ""
+        count = f"{outcome.unexpected_count:,}{of} rows"
+    else:
+        count = "not met"
+    return f"{where}: {outcome.expectation} ({count})"
 
 
 @cache

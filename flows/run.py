@@ -1,8 +1,13 @@
-"""The daily run: inbox → intake → pseudonymise → link → one atomic commit."""
+"""The daily run: inbox → intake (+ gate) → pseudonymise → link → store gate → one atomic commit.
+
+Quality gates (``flows.quality``) write their results and Data Docs into
+``DATA/reports/quality/<snapshot>/``; a failing store gate stops the run before the commit.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,9 +17,11 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from expectations.runner import GateResult
 from flows.intake import InboxRead, check_batch, ledger_rows, merge_batch, read_inbox, scan_inbox
 from flows.linking import link_store
 from flows.pseudonymisation import pseudonymise_batch
+from flows.quality import intake_gate, store_gate
 from linkage.pipeline import Linked
 from linkage.schema import PERSON_LINKS, SIGNAL_FAMILIES
 from pseudonymise.keys import MasterKey
@@ -50,9 +57,15 @@ class RunSummary:
     families: int
     repeat_signals: int
     link_stats: dict[str, int] = field(default_factory=dict)
+    rows_quarantined_by_gate: int = 0
     rejected: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     report: str = ""
+    #: per gate (intake, store): passed, expectations, failures and warnings in short
+    quality: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: the Data Docs index of this run's gates, and the directory of their JSON results
+    quality_report: str = ""
+    quality_results: str = ""
 
     def counts(self) -> list[tuple[str, int]]:
         """The counts worth showing, labelled, in the order people read them."""
@@ -64,6 +77,7 @@ class RunSummary:
             ("signal versions accepted (new and re-delivered)", self.signals_accepted),
             ("person rows accepted", self.persons_accepted),
             ("rows quarantined", self.rows_quarantined),
+            ("  of which by the intake gate", self.rows_quarantined_by_gate),
             ("quality findings", self.findings),
             ("signals erased", self.signals_erased),
             ("signals in store", self.store_signals),
@@ -105,6 +119,15 @@ def commit_store(
     return store.commit(written, meta=meta)
 
 
+def _quality_dir(store: DataStore, current: Snapshot) -> Path:
+    """``reports/quality/<next snapshot>/``, emptied: what a failed attempt left is replaced."""
+    number = int(current.name[1:]) + 1 if current.path else 1
+    folder = store.reports / "quality" / f"v{number:06d}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def _summary(
     snapshot: Snapshot,
     read: InboxRead,
@@ -113,6 +136,8 @@ def _summary(
     tables: IntakeTables,
     families: pl.DataFrame,
     link_stats: dict[str, int],
+    gates: list[GateResult],
+    gate_quarantined: int,
 ) -> RunSummary:
     by_text = Counter(w for raw in batch.accepted for w in raw.warnings)
     warnings = [f"{text} ({n} deliveries)" if n > 1 else text for text, n in by_text.items()]
@@ -120,6 +145,8 @@ def _summary(
         f"{name}: changed after it was taken in; deliver corrections as a new delivery"
         for name in read.changed_after_accept
     ]
+    warnings += [f"{g.gate} gate warning: {w}" for g in gates for w in g.short()["warnings"]]
+    docs = next((g.docs_index for g in gates if g.docs_index is not None), None)
     return RunSummary(
         snapshot=snapshot.name,
         deliveries_accepted=len(batch.accepted),
@@ -138,6 +165,10 @@ def _summary(
         families=families.get_column("family_id").n_unique(),
         repeat_signals=families.filter(pl.col("recurrence_category") != "eerste").height,
         link_stats=link_stats,
+        rows_quarantined_by_gate=gate_quarantined,
+        quality={g.gate: g.short() for g in gates},
+        quality_report=str(docs) if docs else "",
+        quality_results=str(gates[0].json_path.parent) if gates else "",
         rejected=[
             {"delivery": r.delivery_id, "reason": r.reason, "message": r.message}
             for r in batch.rejections
@@ -160,10 +191,22 @@ def publish_summary(summary: RunSummary) -> None:
     """A Prefect artifact with the run's counts (no values: delivery names, counts, reasons)."""
     table = "\n".join(f"| {what} | {count:,} |" for what, count in summary.counts())
     rejected = "\n".join(f"- {r['delivery']}: {r['reason']}" for r in summary.rejected)
+    gates = "\n".join(
+        f"| {name} | {'passed' if q['passed'] else 'FAILED'} | {q['expectations']} "
+        f"| {len(q['warnings'])} |"  # type: ignore[arg-type]
+        for name, q in summary.quality.items()
+    )
     create_markdown_artifact(
         key="radar-run-summary",
         markdown=f"# Radar run → {summary.snapshot}\n\n| what | count |\n|---|---:|\n{table}\n"
-        + (f"\n## Rejected deliveries\n{rejected}\n" if rejected else ""),
+        + (f"\n## Rejected deliveries\n{rejected}\n" if rejected else "")
+        + (
+            "\n## Quality gates\n\n| gate | result | expectations | warnings |\n"
+            f"|---|---|---:|---:|\n{gates}\n\nData Docs: `{summary.quality_report}`  \n"
+            f"results (JSON): `{summary.quality_results}`\n"
+            if gates
+            else ""
+        ),
         description="counts of one Radar run (no personal data)",
     )
 
@@ -195,14 +238,21 @@ def radar_run(inbox: str, data: str) -> RunSummary:
         tables = current
         families = snapshot.read(SIGNAL_FAMILIES)
         link_stats: dict[str, int] = {}
+        gates: list[GateResult] = []
+        gate_quarantined = 0
         if batch.accepted or batch.rejections:
+            quality = _quality_dir(store, snapshot)
+            batch, checked, gate_quarantined = intake_gate(batch, settings.intake, quality)
             batch = pseudonymise_batch(batch, key, settings.redact)  # plaintext ends here
             tables, stats = merge_batch(current, batch)
             linked = link_store(tables, store.work, settings.linkage)
             families, link_stats = linked.signal_families, linked.stats
             new_ledger = upsert(ledger, ledger_rows(batch))
+            gates = [checked, store_gate(tables, new_ledger, quality)]  # raises: no commit
             snapshot = commit_store(store, tables, linked, new_ledger, {"engine": "radar"})
-        summary = _summary(snapshot, read, batch, stats, tables, families, link_stats)
+        summary = _summary(
+            snapshot, read, batch, stats, tables, families, link_stats, gates, gate_quarantined
+        )
         if stats is None:  # nothing new: the store and its last report stay as they are
             return summary
         report = _write_reports(store, summary, tables)

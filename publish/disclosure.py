@@ -17,6 +17,11 @@ Algorithm (deterministic: every choice is by smallest unrounded value, then row 
    once. For each cell it discloses, the relation through it with the fewest suppressed
    members gets its smallest published member suppressed; repeated until the attack finds
    nothing. (Step 2 usually leaves the audit nothing to do; the audit is the guarantee.)
+
+*Fixed* cells (``fixed``: rows already published in an earlier bundle, e.g. the first half-year
+when the year is published) keep their published status: the steps above never suppress a cell
+published earlier nor publish one suppressed earlier, so the suppression pattern protected is
+that of the union of what was and what will be published.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 import polars as pl
 
 from publish.aggregates import AGGREGATES, COUNT_MEASURES, PERCENT_MEASURES
-from publish.attack import attack
+from publish.attack import AttackReport, attack
 from publish.constraints import Relation, relations
 from publish.rules import MIN_COUNT, PERCENT_DECIMALS, PUBLISHED, ROUNDING_BASE, SUPPRESSED
 from radar.contract.schemas import TableSchema, conform
@@ -80,9 +85,9 @@ def _pick(candidates: list[int], raw: np.ndarray, rank: np.ndarray) -> int:
 
 
 def _secondary_by_groups(
-    found: list[Relation], raw: np.ndarray, rank: np.ndarray, hidden: np.ndarray
+    found: list[Relation], raw: np.ndarray, rank: np.ndarray, hidden: np.ndarray, fixed: np.ndarray
 ) -> None:
-    """Step 2, in place on ``hidden``."""
+    """Step 2, in place on ``hidden`` (``fixed`` cells are never chosen)."""
     groups = [r for r in found if r.kind == "sum"]
     changed = True
     while changed:
@@ -92,7 +97,7 @@ def _secondary_by_groups(
             n_hidden = sum(bool(hidden[m]) for m in members)
             if n_hidden == 0:
                 continue
-            open_parts = [p for p in rel.right if not hidden[p]]
+            open_parts = [p for p in rel.right if not hidden[p] and not fixed[p]]
             hidden_parts = [p for p in rel.right if hidden[p]]
             need = n_hidden == 1 or (
                 not hidden[rel.left] and sum(raw[p] for p in hidden_parts) < MIN_COUNT
@@ -102,7 +107,7 @@ def _secondary_by_groups(
             if open_parts:
                 hidden[_pick(open_parts, raw, rank)] = True
                 changed = True
-            elif not hidden[rel.left]:
+            elif not hidden[rel.left] and not fixed[rel.left]:
                 hidden[rel.left] = True
                 changed = True
 
@@ -113,6 +118,7 @@ def _repair(
     raw: np.ndarray,
     rank: np.ndarray,
     hidden: np.ndarray,
+    fixed: np.ndarray,
 ) -> int:
     """Step 3: one more suppression per disclosed cell; returns how many were added."""
     added = 0
@@ -124,12 +130,12 @@ def _repair(
         options = [
             (rel.kind != "sum", sum(bool(hidden[m]) for m in rel.members), i, rel)
             for i, rel in enumerate(by_cell.get(cell, []))
-            if any(not hidden[m] for m in rel.members)
+            if any(not hidden[m] and not fixed[m] for m in rel.members)
         ]
         if not options:
             continue
         rel = min(options, key=lambda o: (o[0], o[1], o[2]))[3]
-        hidden[_pick([m for m in rel.members if not hidden[m]], raw, rank)] = True
+        hidden[_pick([m for m in rel.members if not hidden[m] and not fixed[m]], raw, rank)] = True
         added += 1
     return added
 
@@ -151,9 +157,44 @@ def _with_status(cells: pl.DataFrame, reason: np.ndarray) -> pl.DataFrame:
     )
 
 
-def protect(cells: pl.DataFrame, *, audit: bool = True) -> pl.DataFrame:
+_KEY = ["period", "region_code", "measure", "breakdown"]
+
+
+def _fixed(cells: pl.DataFrame, fixed: pl.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the cells published earlier and of those among them that were suppressed."""
+    if fixed is None or fixed.height == 0:
+        none = np.zeros(cells.height, dtype=bool)
+        return none, none
+    status = (
+        cells.select(_KEY)
+        .join(
+            fixed.select(*_KEY, pl.col("status").alias("_status")),
+            on=_KEY,
+            how="left",
+            maintain_order="left",
+        )
+        .get_column("_status")
+    )
+    return status.is_not_null().to_numpy(), (status == SUPPRESSED).fill_null(False).to_numpy()
+
+
+def protect(
+    cells: pl.DataFrame, *, audit: bool = True, fixed: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """The cells with published ``value``, ``status`` and internal ``suppression`` reason.
 
+    See ``protect_audited``, which also returns the final audit.
+    """
+    return protect_audited(cells, audit=audit, fixed=fixed)[0]
+
+
+def protect_audited(
+    cells: pl.DataFrame, *, audit: bool = True, fixed: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, AttackReport | None]:
+    """The cells with published ``value``, ``status`` and internal ``suppression`` reason.
+
+    ``fixed``: rows published earlier (``PUBLIC_COLUMNS``); the cells of ``cells`` with their
+    keys keep that status (their values come from ``cells``: data may have been revised).
     ``audit=False`` stops after step 2 (for tests that measure what the group rules achieve).
     Raises ``DataQualityError`` when the audit cannot close every disclosure.
     """
@@ -164,13 +205,16 @@ def protect(cells: pl.DataFrame, *, audit: bool = True) -> pl.DataFrame:
         .to_series()
         .to_numpy()
     )
+    is_fixed, fixed_hidden = _fixed(cells, fixed)
     reason = _primary(cells)
-    hidden = reason > 0
+    reason = np.where(is_fixed & ~fixed_hidden, 0, reason).astype(np.int8)
+    hidden = (reason > 0) | fixed_hidden
     found = relations(cells)
-    _secondary_by_groups(found, raw, rank, hidden)
+    _secondary_by_groups(found, raw, rank, hidden, is_fixed)
     reason = np.where(hidden & (reason == 0), 3, reason).astype(np.int8)
     out = _with_status(cells, reason)
     safe = not audit
+    report: AttackReport | None = None
     for _ in range(MAX_AUDIT_ROUNDS if audit else 0):
         report = attack(out)
         if report.safe:
@@ -182,14 +226,15 @@ def protect(cells: pl.DataFrame, *, audit: bool = True) -> pl.DataFrame:
             raw,
             rank,
             hidden,
+            is_fixed,
         ):
             break
-        _secondary_by_groups(found, raw, rank, hidden)
+        _secondary_by_groups(found, raw, rank, hidden, is_fixed)
         reason = np.where(hidden & (reason == 0), 3, reason).astype(np.int8)
         out = _with_status(cells, reason)
     if not safe:
         raise DataQualityError("suppressed cells remain recoverable from the published table")
-    return conform(out, PROTECTED)
+    return conform(out, PROTECTED), report
 
 
 def published(protected: pl.DataFrame) -> pl.DataFrame:

@@ -15,7 +15,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from radar.cli.render import progress_reporter, show_rejections, show_run_summary
+from radar.cli.render import (
+    progress_reporter,
+    show_bundle,
+    show_quality,
+    show_rejections,
+    show_run_summary,
+)
 from radar.errors import RadarError
 
 app = typer.Typer(
@@ -61,6 +67,26 @@ def run(
         raise _fail(error) from error
     show_run_summary(console, summary)
     show_rejections(console, summary)
+    show_quality(console, summary)
+
+
+@app.command()
+def publish(
+    data: Annotated[Path, typer.Option(help="the data store directory")],
+    period: Annotated[str, typer.Option(help="2024, 2024H1, 2024H2, or latest")],
+    out: Annotated[Path, typer.Option(help="the bundles' directory (OUT/<period>/)")],
+    verbose: Annotated[bool, typer.Option(help="show Prefect's logs")] = False,
+) -> None:
+    """Write the publication bundle of PERIOD, or refuse (exit code 2) when a gate fails."""
+    _quiet_prefect(verbose)
+    from flows.publication import radar_publish
+
+    try:
+        bundles = radar_publish(data=str(data), period=period, out=str(out))
+    except RadarError as error:
+        raise _fail(error) from error
+    for bundle in bundles:
+        show_bundle(console, bundle)
 
 
 @export_app.command("links")
@@ -152,8 +178,21 @@ def demo(
     except RadarError as error:
         raise _fail(error) from error
     show_run_summary(console, summary)
+    show_quality(console, summary)
+    from flows.publication import radar_publish
+
+    period = str(2023 + years - 1)  # the last full year of the synthetic data
+    publications = directory / "publication"
+    try:
+        (bundle,) = radar_publish(data=str(data), period=period, out=str(publications))
+    except RadarError as error:
+        raise _fail(error) from error
+    show_bundle(console, bundle)
     console.print(
         f"\nData store:     {data}\nRun report:     {summary.report}\n"
+        f"Quality report: {summary.quality_report}\n"
+        f"Published:      {bundle.path} ({period})\n"
+        f"Bundle quality: {bundle.data_docs}\n"
         f"Ground truth:   {synthetic.truth}"
     )
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from radar import progress
 
 if TYPE_CHECKING:
+    from flows.publication import PublishedBundle
     from flows.run import RunSummary
 
 
@@ -57,3 +58,27 @@ def show_run_summary(console: Console, summary: RunSummary) -> None:
 def show_rejections(console: Console, summary: RunSummary) -> None:
     for rejection in summary.rejected:
         console.print(f"[red]rejected:[/] {rejection['message']}")
+
+
+def show_quality(console: Console, summary: RunSummary) -> None:
+    """One line per gate of the run, and where its report is."""
+    for gate, result in summary.quality.items():
+        state = "[green]passed[/]" if result["passed"] else "[red]failed[/]"
+        warnings = result["warnings"]
+        extra = f", {len(warnings)} warnings" if isinstance(warnings, list) and warnings else ""
+        console.print(
+            f"quality gate {gate}: {state} ({result['expectations']} expectations{extra})"
+        )
+    if summary.quality_report:
+        console.print(f"Quality report: {summary.quality_report}")
+
+
+def show_bundle(console: Console, bundle: PublishedBundle) -> None:
+    console.print(
+        f"{bundle.period} (snapshot {bundle.snapshot}): {bundle.cells:,} cells, "
+        f"{bundle.suppressed:,} not published (.) → {bundle.path}"
+    )
+    for warning in bundle.warnings:
+        console.print(f"[yellow]gate warning:[/] {warning}")
+    console.print(f"  aggregates:     {bundle.aggregates}\n  metadata:       {bundle.metadata}")
+    console.print(f"  quality report: {bundle.data_docs}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,4 +63,46 @@ def write_csv(target: Path, frame: pl.DataFrame) -> None:
         frame.write_csv(temporary)
         fsync_path(temporary)
         temporary.replace(target)
+    fsync_path(target.parent)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directory entries in one step (Linux ``renameat2``); False where unsupported."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return bool(done == 0)
+
+
+def swap_directory(staging: Path, target: Path) -> None:
+    """Put the finished directory ``staging`` in place of ``target`` and delete the old one.
+
+    ``staging`` must be a sibling of ``target`` (same file system). Where the kernel can swap
+    two entries at once (Linux ``renameat2(RENAME_EXCHANGE)``) a reader sees the old or the new
+    directory, never none; elsewhere the old one is renamed aside first (a moment without it).
+    A crash leaves the old directory in place, or (fallback only) beside it as ``.<name>.old``.
+    """
+    fsync_path(staging)
+    if not target.exists():
+        staging.rename(target)
+    elif _exchange(staging, target):
+        shutil.rmtree(staging)  # now holds the old directory
+    else:
+        aside = target.with_name(f".{target.name}.old")
+        shutil.rmtree(aside, ignore_errors=True)
+        target.rename(aside)
+        staging.rename(target)
+        shutil.rmtree(aside)
     fsync_path(target.parent)

@@ -214,3 +214,32 @@ def test_findings_feed_quarantine(store: Store) -> None:
     assert set(found["reason"]) == {"gate:region_valid_on_date", "gate:has_signal"}
     clean = intake.make_gate(reference_date=TODAY).prepare(_frames(store))
     assert intake.findings(clean).height == 0
+
+
+def test_findings_move_rows_to_quarantine_and_the_gate_then_passes(
+    store: Store, docs_dir: Path
+) -> None:
+    frames = _set("signals", "received_on", dt.date(2030, 1, 1), n=4)(_frames(store))
+    frames = _set("persons", "signal_id", "ZZ-404", n=1)(frames)
+    gate = intake.make_gate(reference_date=TODAY)
+    assert not _run(frames, docs_dir).passed
+    found = intake.findings(gate.prepare(frames))
+    signals, persons, quarantine = intake.quarantine_findings(
+        frames["signals"], frames["persons"], frames["quarantine"], found
+    )
+    assert frames["signals"].height - signals.height == 4
+    new = quarantine.tail(quarantine.height - frames["quarantine"].height)
+    reasons = dict(new.group_by("reason").len().iter_rows())
+    took_along = frames["persons"].join(
+        frames["signals"].head(4), on=["delivery_id", "region_code", "signal_id"], how="semi"
+    )
+    closed = frames["signals"].head(4)["closed_on"].drop_nulls().len()  # now before received
+    assert reasons == {
+        "gate:received_in_range": 4,
+        "gate:has_signal": 1,
+        "signal_quarantined": took_along.height,
+    } | ({"gate:closed_after_received": closed} if closed else {})
+    assert frames["persons"].height - persons.height == 1 + took_along.height
+    assert new["line"].null_count() == 0
+    kept = {"signals": signals, "persons": persons, "quarantine": quarantine}
+    assert _run(kept, docs_dir).passed
