@@ -29,6 +29,7 @@ from radar.errors import ContractError
 BOM: Final = b"\xef\xbb\xbf"
 QUOTE: Final = ord('"')
 NEWLINE: Final = ord("\n")
+EQUALS: Final = ord("=")
 CR: Final = ord("\r")
 LINE_COLUMN: Final = "_line"
 #: A file with more invalid-UTF-8 or NUL bytes than this is not a text CSV.
@@ -58,6 +59,8 @@ class ScannedCsv:
     #: Every quote opens or closes a quoted field (RFC 4180), so any CSV parser finds the same
     #: records as the structure pass, and the body may be parsed together with other files'.
     plain_quoting: bool
+    #: The columns in which some record holds an ``=``: only they can hold a formula value.
+    formula_candidates: frozenset[str]
 
     @property
     def records(self) -> int:
@@ -138,6 +141,9 @@ def scan_delivery_csv(
         bad_records=sorted(reasons.values(), key=lambda record: record.line),
         unknown_columns=[name for name in header if name not in known],
         plain_quoting=_plain_quoting(raw, quotes, ord(delimiter)),
+        formula_candidates=_columns_holding(
+            np.flatnonzero(raw == EQUALS), starts, delim_pos, header
+        ),
     )
 
 
@@ -217,6 +223,17 @@ def _outside_quotes(positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
         return positions
     outside: np.ndarray = positions[np.searchsorted(quotes, positions) % 2 == 0]
     return outside
+
+
+def _columns_holding(
+    positions: np.ndarray, starts: np.ndarray, delimiters: np.ndarray, header: list[str]
+) -> frozenset[str]:
+    """The header columns of the fields holding the bytes at ``positions``."""
+    if positions.size == 0:
+        return frozenset()
+    record = np.searchsorted(starts, positions, side="right") - 1
+    field = np.searchsorted(delimiters, positions) - np.searchsorted(delimiters, starts[record])
+    return frozenset(header[i] for i in np.unique(field).tolist() if i < len(header))
 
 
 def _plain_quoting(raw: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:

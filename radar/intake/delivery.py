@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,8 @@ class RawDelivery:
     erasures: pl.DataFrame
     unreadable: pl.DataFrame  # quarantine records of records that could not be read
     received: dict[str, int]
+    #: Per file, the columns in which an ``=`` occurs (only they can hold a formula value).
+    formula_candidates: dict[str, frozenset[str]]
     warnings: list[str] = field(default_factory=list)
 
 
@@ -193,7 +196,11 @@ def _scan(path: Path) -> _ScannedDelivery:
                 files[name], file=name, required=required, optional=optional
             )
         except ContractError as error:
-            raise ContractError(str(error), delivery=delivery_id, reason=error.reason) from error
+            # The files are read in order: a file before this one that cannot be parsed is
+            # what rejects the delivery.
+            earlier = _parse([_ScannedDelivery(delivery_id, "", None, tables)])[0].values()
+            first = next((e for e in earlier if isinstance(e, ContractError)), error)
+            raise ContractError(str(first), delivery=delivery_id, reason=first.reason) from first
     return _ScannedDelivery(delivery_id, _fingerprint(files), files.get(v.MANIFEST_FILE), tables)
 
 
@@ -246,6 +253,7 @@ def _assemble(
         if bad
         else QUARANTINE.empty(),
         received=counts,
+        formula_candidates={name: table.formula_candidates for name, table in tables.items()},
         warnings=warnings,
     )
 
@@ -267,7 +275,7 @@ _EMPTY_RAW_ERASURES = pl.DataFrame(
 
 
 def _intake_erasures(
-    raw: pl.DataFrame, settings: IntakeSettings
+    raw: pl.DataFrame, settings: IntakeSettings, formula_candidates: Collection[str] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = raw.with_columns(
         norm.code(pl.col("region_code")).alias("n_region_code"),
@@ -285,7 +293,11 @@ def _intake_erasures(
             ~pl.col("n_signal_id").fill_null("").str.contains(SIGNAL_ID_PATTERN),
         ),
         *common_checks(
-            list(v.ERASURE_REQUIRED), max_field_chars=settings.max_field_chars, long_columns={}
+            raw,
+            list(v.ERASURE_REQUIRED),
+            max_field_chars=settings.max_field_chars,
+            long_columns={},
+            formula_candidates=formula_candidates,
         ),
     ]
     broken = pl.any_horizontal(c.failed.fill_null(value=False) for c in checks)
@@ -317,8 +329,15 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
             [],
             [],
         )
+
+    def formula_candidates(file: str) -> set[str]:
+        return set().union(*(r.formula_candidates.get(file, frozenset()) for r in raws))
+
     signals = intake_signals(
-        pl.concat([r.signals for r in raws]), file=v.SIGNALS_FILE, settings=settings
+        pl.concat([r.signals for r in raws]),
+        file=v.SIGNALS_FILE,
+        settings=settings,
+        formula_candidates=formula_candidates(v.SIGNALS_FILE),
     )
     unreadable = pl.concat([r.unreadable for r in raws])
     signals_quarantine = pl.concat(
@@ -330,9 +349,10 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
         quarantined_signals=signals_quarantine,
         file=v.PERSONS_FILE,
         settings=settings,
+        formula_candidates=formula_candidates(v.PERSONS_FILE),
     )
     erasures, erasures_quarantine = _intake_erasures(
-        pl.concat([r.erasures for r in raws]), settings
+        pl.concat([r.erasures for r in raws]), settings, formula_candidates(v.ERASURES_FILE)
     )
     quarantine = pl.concat(
         [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import polars as pl
 
@@ -106,6 +107,7 @@ def intake_persons(
     quarantined_signals: pl.DataFrame,
     file: str,
     settings: IntakeSettings,
+    formula_candidates: Collection[str] | None = None,
 ) -> TableIntake:
     """Normalise and check persons rows of a batch; a person needs its signal accepted in its own
     delivery. ``raw`` holds the raw strings, ``_line`` and ``delivery_id``."""
@@ -114,14 +116,16 @@ def intake_persons(
     keys = key_columns(
         region=pl.col("region_code"), signal=pl.col("signal_id"), seq=pl.col("n_person_seq")
     )
-    accepted_keys = signals.select(
+    on = ["delivery_id", "n_region_code", "n_signal_id"]
+    accepted_keys = signals.lazy().select(
         pl.col("delivery_id"),
         pl.col("region_code").alias("n_region_code"),
         pl.col("signal_id").alias("n_signal_id"),
         pl.lit(value=True).alias("_signal_accepted"),
     )
     quarantined_keys = (
-        quarantined_signals.select(
+        quarantined_signals.lazy()
+        .select(
             pl.col("delivery_id"),
             pl.col("region_code").alias("n_region_code"),
             pl.col("signal_id").alias("n_signal_id"),
@@ -130,8 +134,15 @@ def intake_persons(
         .unique()
         .with_columns(pl.lit(value=True).alias("_signal_quarantined"))
     )
-    on = ["delivery_id", "n_region_code", "n_signal_id"]
-    frame = frame.join(accepted_keys, on=on, how="left").join(quarantined_keys, on=on, how="left")
+    # Both key tables are unique; the join carries only the keys, not the wide frame.
+    signal_keys = accepted_keys.join(quarantined_keys, on=on, how="full", coalesce=True)
+    frame = frame.hstack(
+        frame.lazy()
+        .select(on)
+        .join(signal_keys, on=on, how="left", maintain_order="left")
+        .select("_signal_accepted", "_signal_quarantined")
+        .collect()
+    )
     row_checks = [
         Check(name, "missing_value", ~_given(name).fill_null(value=False))
         for name in ("region_code", "signal_id", "person_seq")
@@ -142,9 +153,11 @@ def intake_persons(
         )
     )
     row_checks += common_checks(
+        raw,
         [c for c in raw.columns if c not in (LINE_COLUMN, "delivery_id")],
         max_field_chars=settings.max_field_chars,
         long_columns={},
+        formula_candidates=formula_candidates,
     )
     frame, row_checks = materialise(frame, row_checks, "_check")
     broken = pl.any_horizontal(c.failed for c in row_checks)
@@ -181,12 +194,16 @@ def intake_persons(
             ),
         ]
     )
-    good = frame.filter(~pl.col("_broken") & ~pl.col("_orphan") & ~pl.col("_duplicate"))
+    good = frame.lazy().filter(~pl.col("_broken") & ~pl.col("_orphan") & ~pl.col("_duplicate"))
     findings = records(good, _finding_checks(today), keys, file=file)
-    accepted = good.with_columns(
-        pl.when(pl.col("n_birth_year") > today.year).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("n_birth_year", "n_birth_month", "n_birth_day")
-    ).select(pl.col(f"n_{name}").alias(name) for name in INTAKE_PERSONS.columns)
+    accepted = (
+        good.with_columns(
+            pl.when(pl.col("n_birth_year") > today.year).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("n_birth_year", "n_birth_month", "n_birth_day")
+        )
+        .select(pl.col(f"n_{name}").alias(name) for name in INTAKE_PERSONS.columns)
+        .collect()
+    )
     return TableIntake(
         conform(accepted, INTAKE_PERSONS),
         conform(quarantine, QUARANTINE),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import polars as pl
@@ -71,7 +72,13 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _contract_checks(settings: IntakeSettings, today: dt.date, columns: list[str]) -> list[Check]:
+def _contract_checks(
+    raw: pl.DataFrame,
+    settings: IntakeSettings,
+    today: dt.date,
+    columns: list[str],
+    formula_candidates: Collection[str] | None,
+) -> list[Check]:
     received = pl.col("n_received_on")
     region_known = pl.col("_region_from").is_not_null()
     checks = [
@@ -112,9 +119,11 @@ def _contract_checks(settings: IntakeSettings, today: dt.date, columns: list[str
         Check("received_on", "date_before_2000", received < pl.lit(settings.earliest_date)),
     ]
     checks += common_checks(
+        raw,
         columns,
         max_field_chars=settings.max_field_chars,
         long_columns={"note": settings.max_note_chars},
+        formula_candidates=formula_candidates,
     )
     return checks
 
@@ -153,16 +162,23 @@ def _finding_checks(today: dt.date) -> list[Check]:
     return checks
 
 
-def intake_signals(raw: pl.DataFrame, *, file: str, settings: IntakeSettings) -> TableIntake:
+def intake_signals(
+    raw: pl.DataFrame,
+    *,
+    file: str,
+    settings: IntakeSettings,
+    formula_candidates: Collection[str] | None = None,
+) -> TableIntake:
     """Normalise and check the signals rows of a batch of deliveries.
 
-    ``raw`` holds the raw strings of every contract column, ``_line`` and ``delivery_id``.
+    ``raw`` holds the raw strings of every contract column, ``_line`` and ``delivery_id``;
+    ``formula_candidates`` the columns that can hold a formula value (None: all).
     """
     today = settings.reference_date()
     contract_columns = [c for c in raw.columns if c not in (LINE_COLUMN, "delivery_id")]
     frame = _normalised(raw)
     keys = key_columns(region=pl.col("region_code"), signal=pl.col("signal_id"))
-    row_checks = _contract_checks(settings, today, contract_columns)
+    row_checks = _contract_checks(raw, settings, today, contract_columns, formula_candidates)
     frame, row_checks = materialise(frame, row_checks, "_check")
     broken = pl.any_horizontal(c.failed for c in row_checks)
     frame = frame.with_columns(broken.alias("_broken"))

@@ -115,3 +115,30 @@ def test_one_unreadable_file_rejects_only_its_delivery(tmp_path: Path) -> None:
     assert isinstance(first, RawDelivery) and isinstance(third, RawDelivery)
     assert first.persons.height == len(PERSONS) and third.persons.height == 3
     assert set(third.persons["delivery_id"]) == {"2024-01-31_VT25_03"}
+
+
+@pytest.mark.parametrize(
+    ("data", "columns"),
+    [
+        (b"a,b,c\n1,2,3\n", set()),
+        (b"a,b,c\n1, =2,3\n4,5,x=y", {"b", "c"}),
+        (b'a,b,c\n"x,=y",2,3\n', {"a"}),
+        (b'a;b;c\r\n1;2;"=SUM(1;2)"\r\n', {"c"}),
+        (b"a,b,c\n1,2,3,=4\n=,2,3\n", {"a"}),  # the malformed record is not read
+    ],
+)
+def test_formula_candidates(data: bytes, columns: set[str]) -> None:
+    scan = scan_delivery_csv(data, file="f", required=REQUIRED, optional=OPTIONAL)
+    assert scan.formula_candidates == columns
+
+
+def test_the_first_file_that_cannot_be_read_rejects_the_delivery(tmp_path: Path) -> None:
+    """signals.csv is read before persons.csv: its parse error wins over a later file's."""
+    path = write_delivery(
+        tmp_path / "2024-01-31_VT25_01",
+        signals=[*SIGNALS, 'S-009,VT25,melding,2024-01-10,,,,ab"c,d"e'],
+        persons=[*PERSONS, 'VT25,S-001,4,kind,,"never closed'],
+    )
+    (rejection,) = read_deliveries([path])
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason == "unreadable" and "signals.csv" in rejection.message
