@@ -60,16 +60,29 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
             ],
         ),
     ]
-    frame = norm.with_normalised(raw, by_value).lazy()
-    return frame.with_columns(
-        norm.code(pl.col("region_code")).alias("n_region_code"),
+    by_value += [
+        (["region_code"], [{"n_region_code": norm.code(pl.col("region_code"))}]),
+        (
+            ["person_seq"],
+            [
+                {
+                    "n_person_seq": norm.small_int(
+                        pl.col("person_seq"), 1, _PERSON_SEQ_MAX, pl.Int32()
+                    )
+                }
+            ],
+        ),
+        (
+            ["age_estimate"],
+            [{"n_age_estimate": norm.small_int(pl.col("age_estimate"), 0, 120, pl.Int16())}],
+        ),
+    ]
+    return norm.with_normalised(raw, by_value).with_columns(
         norm.blank_to_null(pl.col("signal_id")).alias("n_signal_id"),
-        norm.small_int(pl.col("person_seq"), 1, _PERSON_SEQ_MAX, pl.Int32()).alias("n_person_seq"),
-        norm.small_int(pl.col("age_estimate"), 0, 120, pl.Int16()).alias("n_age_estimate"),
         pl.col("delivery_id").alias("n_delivery_id"),
         pl.col(LINE_COLUMN).alias("n_source_line"),
         pl.when(pl.col("n_bsn_status") == "valid").then(pl.col("_bsn_digits")).alias("n_bsn"),
-    ).collect()
+    )
 
 
 def _given(name: str) -> pl.Expr:

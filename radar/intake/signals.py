@@ -35,40 +35,39 @@ class TableIntake:
 
 
 def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+    regions = vt_regions()
+    region = pl.col("n_region_code")
+
+    def region_date(name: str) -> pl.Expr:
+        return region.replace_strict(
+            regions["vt_region_code"], regions[name], default=None, return_dtype=pl.Date
+        )
+
     groups: list[norm.ByValue] = [
         ([name], [{f"n_{name}": norm.category(pl.col(name), allowed)}])
         for name, allowed in (("kind", KINDS), *SIGNAL_CATEGORIES.items())
     ]
-    groups.append(
+    groups += [
         (
             ["violence_forms"],
             [{"n_violence_forms": norm.category_list(pl.col("violence_forms"), VIOLENCE_FORMS)}],
-        )
-    )
-    frame = norm.with_normalised(raw, groups).lazy()
+        ),
+        (
+            ["region_code"],
+            [
+                {"n_region_code": norm.code(pl.col("region_code"))},
+                {"_region_from": region_date("valid_from"), "_region_to": region_date("valid_to")},
+            ],
+        ),
+        (["received_on"], [{"n_received_on": norm.signal_date(pl.col("received_on"))}]),
+        (["closed_on"], [{"n_closed_on": norm.signal_date(pl.col("closed_on"))}]),
+    ]
     signal_id = norm.blank_to_null(pl.col("signal_id"))
-    return (
-        frame.with_columns(
-            pl.when(signal_id.str.contains(SIGNAL_ID_PATTERN)).then(signal_id).alias("n_signal_id"),
-            norm.code(pl.col("region_code")).alias("n_region_code"),
-            norm.signal_date(pl.col("received_on")).alias("n_received_on"),
-            norm.signal_date(pl.col("closed_on")).alias("n_closed_on"),
-            norm.blank_to_null(pl.col("note")).alias("n_note"),
-            pl.col("delivery_id").alias("n_delivery_id"),
-            pl.col(LINE_COLUMN).alias("n_source_line"),
-        )
-        .join(
-            vt_regions()
-            .lazy()
-            .select(
-                pl.col("vt_region_code").alias("n_region_code"),
-                pl.col("valid_from").alias("_region_from"),
-                pl.col("valid_to").alias("_region_to"),
-            ),
-            on="n_region_code",
-            how="left",
-        )
-        .collect()
+    return norm.with_normalised(raw, groups).with_columns(
+        pl.when(signal_id.str.contains(SIGNAL_ID_PATTERN)).then(signal_id).alias("n_signal_id"),
+        norm.blank_to_null(pl.col("note")).alias("n_note"),
+        pl.col("delivery_id").alias("n_delivery_id"),
+        pl.col(LINE_COLUMN).alias("n_source_line"),
     )
 
 
