@@ -52,6 +52,20 @@ class Check:
     failed: pl.Expr
 
 
+def failed_column(column: str, reason: str) -> str:
+    """The name of a boolean column holding where a check on ``column`` fails.
+
+    Checks that depend on one column's value only are computed with that column's
+    normalisation, once per distinct value (:func:`radar.intake.normalise.with_normalised`).
+    """
+    return f"_failed:{column}:{reason}"
+
+
+def value_check(column: str, reason: str) -> Check:
+    """A check read from its :func:`failed_column`."""
+    return Check(column, reason, pl.col(failed_column(column, reason)))
+
+
 def key_columns(*, region: pl.Expr, signal: pl.Expr, seq: pl.Expr | None = None) -> list[pl.Expr]:
     """The key of a record as safe to keep: only well-formed codes and references."""
     region_text = region.str.strip_chars().str.to_uppercase()

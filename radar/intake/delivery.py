@@ -334,7 +334,7 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
         return set().union(*(r.formula_candidates.get(file, frozenset()) for r in raws))
 
     signals = intake_signals(
-        pl.concat([r.signals for r in raws]),
+        pl.concat([r.signals for r in raws], rechunk=True),
         file=v.SIGNALS_FILE,
         settings=settings,
         formula_candidates=formula_candidates(v.SIGNALS_FILE),
@@ -344,7 +344,7 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
         [unreadable.filter(pl.col("file") == v.SIGNALS_FILE), signals.quarantine]
     )
     persons = intake_persons(
-        pl.concat([r.persons for r in raws]),
+        pl.concat([r.persons for r in raws], rechunk=True),
         signals=signals.accepted,
         quarantined_signals=signals_quarantine,
         file=v.PERSONS_FILE,

@@ -10,7 +10,16 @@ import polars as pl
 from radar.contract.schemas import FINDINGS, INTAKE_PERSONS, QUARANTINE, conform
 from radar.contract.vocabulary import ROLES
 from radar.intake import normalise as norm
-from radar.intake.checks import Check, common_checks, duplicated, key_columns, materialise, records
+from radar.intake.checks import (
+    Check,
+    common_checks,
+    duplicated,
+    failed_column,
+    key_columns,
+    materialise,
+    records,
+    value_check,
+)
 from radar.intake.csvfile import LINE_COLUMN
 from radar.intake.signals import TableIntake
 from radar.reference import municipalities_2022
@@ -19,7 +28,23 @@ from radar.settings import IntakeSettings
 _PERSON_SEQ_MAX = 999
 
 
+def _given(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars().str.len_bytes() > 0
+
+
+def _missing(name: str) -> dict[str, pl.Expr]:
+    return {failed_column(name, "missing_value"): ~_given(name).fill_null(value=False)}
+
+
+def _invalid(name: str, normalised: str = "", reason: str = "invalid_value") -> dict[str, pl.Expr]:
+    return {failed_column(name, reason): _given(name) & pl.col(normalised or f"n_{name}").is_null()}
+
+
 def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+    """The raw frame with the normalised columns (``n_``) and the checks on single values.
+
+    Everything that depends on one column's value only is computed once per distinct value.
+    """
     year, month, day = norm.birth_date_parts(pl.col("_birth_number"))
     number, suffix = norm.house_number(pl.col("house_number"))
     prefix, surname = norm.split_surname(pl.col("surname_prefix"), pl.col("surname"))
@@ -39,18 +64,28 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
             [
                 {"_birth_number": norm.birth_date_number(pl.col("birth_date"))},
                 {"n_birth_year": year, "n_birth_month": month, "n_birth_day": day},
+                _invalid("birth_date", "n_birth_year", "invalid_date"),
             ],
         ),
-        (["house_number"], [{"n_house_number": number, "n_house_number_suffix": suffix}]),
+        (
+            ["house_number"],
+            [{"n_house_number": number, "n_house_number_suffix": suffix}, _invalid("house_number")],
+        ),
         (["street"], [{"n_street": norm.fold(pl.col("street"))}]),
         (["city"], [{"n_city": norm.fold(pl.col("city"))}]),
-        (["role"], [{"n_role": norm.category(pl.col("role"), ROLES)}]),
-        (["sex"], [{"n_sex": norm.sex(pl.col("sex"))}]),
-        (["postcode"], [{"n_postcode": norm.postcode(pl.col("postcode"))}]),
-        (["phone"], [{"n_phone": norm.phone(pl.col("phone"))}]),
+        (
+            ["role"],
+            [{"n_role": norm.category(pl.col("role"), ROLES)}, _missing("role") | _invalid("role")],
+        ),
+        (["sex"], [{"n_sex": norm.sex(pl.col("sex"))}, _invalid("sex")]),
+        (["postcode"], [{"n_postcode": norm.postcode(pl.col("postcode"))}, _invalid("postcode")]),
+        (["phone"], [{"n_phone": norm.phone(pl.col("phone"))}, _invalid("phone")]),
         (
             ["municipality_code"],
-            [{"n_municipality_code": pl.when(municipality.is_in(known)).then(municipality)}],
+            [
+                {"n_municipality_code": pl.when(municipality.is_in(known)).then(municipality)},
+                _invalid("municipality_code"),
+            ],
         ),
         (
             ["bsn"],
@@ -59,9 +94,10 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
                 {"n_bsn_status": norm.bsn_status(pl.col("_bsn_digits"))},
             ],
         ),
-    ]
-    by_value += [
-        (["region_code"], [{"n_region_code": norm.code(pl.col("region_code"))}]),
+        (
+            ["region_code"],
+            [{"n_region_code": norm.code(pl.col("region_code"))}, _missing("region_code")],
+        ),
         (
             ["person_seq"],
             [
@@ -69,12 +105,16 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
                     "n_person_seq": norm.small_int(
                         pl.col("person_seq"), 1, _PERSON_SEQ_MAX, pl.Int32()
                     )
-                }
+                },
+                _missing("person_seq") | _invalid("person_seq"),
             ],
         ),
         (
             ["age_estimate"],
-            [{"n_age_estimate": norm.small_int(pl.col("age_estimate"), 0, 120, pl.Int16())}],
+            [
+                {"n_age_estimate": norm.small_int(pl.col("age_estimate"), 0, 120, pl.Int16())},
+                _invalid("age_estimate"),
+            ],
         ),
     ]
     return norm.with_normalised(raw, by_value).with_columns(
@@ -85,32 +125,29 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _given(name: str) -> pl.Expr:
-    return pl.col(name).str.strip_chars().str.len_bytes() > 0
-
-
 def _finding_checks(today: dt.date) -> list[Check]:
     birth_year = pl.col("n_birth_year")
     future_birth = (birth_year > today.year) | (
         (birth_year == today.year) & (pl.col("n_birth_month") > today.month)
     )
-    checks = [
-        Check("role", "missing_value", ~_given("role").fill_null(value=False)),
+    return [
+        value_check("role", "missing_value"),
         Check("bsn", "bsn_elfproef", pl.col("n_bsn_status") == "invalid"),
-        Check("birth_date", "invalid_date", _given("birth_date") & birth_year.is_null()),
+        value_check("birth_date", "invalid_date"),
         Check("birth_date", "future_date", future_birth),
+        *(
+            value_check(name, "invalid_value")
+            for name in (
+                "role",
+                "age_estimate",
+                "sex",
+                "house_number",
+                "postcode",
+                "municipality_code",
+                "phone",
+            )
+        ),
     ]
-    for raw, normalised in (
-        ("role", "n_role"),
-        ("age_estimate", "n_age_estimate"),
-        ("sex", "n_sex"),
-        ("house_number", "n_house_number"),
-        ("postcode", "n_postcode"),
-        ("municipality_code", "n_municipality_code"),
-        ("phone", "n_phone"),
-    ):
-        checks.append(Check(raw, "invalid_value", _given(raw) & pl.col(normalised).is_null()))
-    return checks
 
 
 def intake_persons(
@@ -157,14 +194,11 @@ def intake_persons(
         .collect()
     )
     row_checks = [
-        Check(name, "missing_value", ~_given(name).fill_null(value=False))
-        for name in ("region_code", "signal_id", "person_seq")
+        value_check("region_code", "missing_value"),
+        Check("signal_id", "missing_value", ~_given("signal_id").fill_null(value=False)),
+        value_check("person_seq", "missing_value"),
+        value_check("person_seq", "invalid_value"),
     ]
-    row_checks.append(
-        Check(
-            "person_seq", "invalid_value", _given("person_seq") & pl.col("n_person_seq").is_null()
-        )
-    )
     row_checks += common_checks(
         raw,
         [c for c in raw.columns if c not in (LINE_COLUMN, "delivery_id")],

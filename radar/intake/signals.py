@@ -16,9 +16,11 @@ from radar.intake.checks import (
     Check,
     common_checks,
     duplicated,
+    failed_column,
     key_columns,
     materialise,
     records,
+    value_check,
 )
 from radar.intake.csvfile import LINE_COLUMN
 from radar.reference import vt_regions
@@ -34,7 +36,15 @@ class TableIntake:
     findings: pl.DataFrame
 
 
+def _given(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars().str.len_bytes().gt(0)
+
+
 def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+    """The raw frame with the normalised columns (``n_``) and the checks on single values.
+
+    Everything that depends on one column's value only is computed once per distinct value.
+    """
     regions = vt_regions()
     region = pl.col("n_region_code")
 
@@ -43,24 +53,69 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
             regions["vt_region_code"], regions[name], default=None, return_dtype=pl.Date
         )
 
+    def missing(name: str) -> dict[str, pl.Expr]:
+        return {failed_column(name, "missing_value"): norm.blank_to_null(pl.col(name)).is_null()}
+
+    def invalid(name: str, reason: str = "invalid_value") -> dict[str, pl.Expr]:
+        return {failed_column(name, reason): _given(name) & pl.col(f"n_{name}").is_null()}
+
+    given_forms = (
+        pl.col("violence_forms")
+        .str.replace_all(r"[,|]", ";")
+        .str.split(";")
+        .list.eval(norm.blank_to_null(pl.element()))
+        .list.drop_nulls()
+        .list.unique()
+        .list.len()
+    )
     groups: list[norm.ByValue] = [
-        ([name], [{f"n_{name}": norm.category(pl.col(name), allowed)}])
-        for name, allowed in (("kind", KINDS), *SIGNAL_CATEGORIES.items())
-    ]
-    groups += [
+        (
+            ["kind"],
+            [
+                {"n_kind": norm.category(pl.col("kind"), KINDS)},
+                missing("kind") | invalid("kind"),
+            ],
+        ),
+        *(
+            ([name], [{f"n_{name}": norm.category(pl.col(name), allowed)}, invalid(name)])
+            for name, allowed in SIGNAL_CATEGORIES.items()
+        ),
         (
             ["violence_forms"],
-            [{"n_violence_forms": norm.category_list(pl.col("violence_forms"), VIOLENCE_FORMS)}],
+            [
+                {"n_violence_forms": norm.category_list(pl.col("violence_forms"), VIOLENCE_FORMS)},
+                {
+                    failed_column("violence_forms", "invalid_value"): given_forms
+                    > pl.col("n_violence_forms").list.len()
+                },
+            ],
         ),
         (
             ["region_code"],
             [
                 {"n_region_code": norm.code(pl.col("region_code"))},
                 {"_region_from": region_date("valid_from"), "_region_to": region_date("valid_to")},
+                missing("region_code")
+                | {
+                    failed_column("region_code", "unknown_region"): region.is_not_null()
+                    & pl.col("_region_from").is_null()
+                },
             ],
         ),
-        (["received_on"], [{"n_received_on": norm.signal_date(pl.col("received_on"))}]),
-        (["closed_on"], [{"n_closed_on": norm.signal_date(pl.col("closed_on"))}]),
+        (
+            ["received_on"],
+            [
+                {"n_received_on": norm.signal_date(pl.col("received_on"))},
+                missing("received_on") | invalid("received_on", "invalid_date"),
+            ],
+        ),
+        (
+            ["closed_on"],
+            [
+                {"n_closed_on": norm.signal_date(pl.col("closed_on"))},
+                invalid("closed_on", "invalid_date"),
+            ],
+        ),
     ]
     signal_id = norm.blank_to_null(pl.col("signal_id"))
     return norm.with_normalised(raw, groups).with_columns(
@@ -81,19 +136,10 @@ def _contract_checks(
     received = pl.col("n_received_on")
     region_known = pl.col("_region_from").is_not_null()
     checks = [
-        Check(name, "missing_value", norm.blank_to_null(pl.col(name)).is_null())
-        for name in ("signal_id", "region_code", "kind", "received_on")
-    ]
-    checks += [
-        Check(
-            "signal_id",
-            "invalid_value",
-            pl.col("signal_id").str.strip_chars().str.len_bytes().gt(0)
-            & pl.col("n_signal_id").is_null(),
-        ),
-        Check(
-            "region_code", "unknown_region", pl.col("n_region_code").is_not_null() & ~region_known
-        ),
+        Check("signal_id", "missing_value", norm.blank_to_null(pl.col("signal_id")).is_null()),
+        *(value_check(name, "missing_value") for name in ("region_code", "kind", "received_on")),
+        Check("signal_id", "invalid_value", _given("signal_id") & pl.col("n_signal_id").is_null()),
+        value_check("region_code", "unknown_region"),
         Check(
             "region_code",
             "region_not_valid_on_date",
@@ -104,16 +150,8 @@ def _contract_checks(
                 | (pl.col("_region_to").is_not_null() & (received > pl.col("_region_to")))
             ),
         ),
-        Check(
-            "kind",
-            "invalid_value",
-            pl.col("kind").str.strip_chars().str.len_bytes().gt(0) & pl.col("n_kind").is_null(),
-        ),
-        Check(
-            "received_on",
-            "invalid_date",
-            pl.col("received_on").str.strip_chars().str.len_bytes().gt(0) & received.is_null(),
-        ),
+        value_check("kind", "invalid_value"),
+        value_check("received_on", "invalid_date"),
         Check("received_on", "future_date", received > pl.lit(today)),
         Check("received_on", "date_before_2000", received < pl.lit(settings.earliest_date)),
     ]
@@ -129,36 +167,13 @@ def _contract_checks(
 
 def _finding_checks(today: dt.date) -> list[Check]:
     closed = pl.col("n_closed_on")
-    checks = [
-        Check(
-            "closed_on",
-            "invalid_date",
-            pl.col("closed_on").str.strip_chars().str.len_bytes().gt(0) & closed.is_null(),
-        ),
+    return [
+        value_check("closed_on", "invalid_date"),
         Check("closed_on", "future_date", closed > pl.lit(today)),
         Check("closed_on", "closed_before_received", closed < pl.col("n_received_on")),
+        *(value_check(name, "invalid_value") for name in SIGNAL_CATEGORIES),
+        value_check("violence_forms", "invalid_value"),
     ]
-    checks += [
-        Check(
-            name,
-            "invalid_value",
-            pl.col(name).str.strip_chars().str.len_bytes().gt(0) & pl.col(f"n_{name}").is_null(),
-        )
-        for name in SIGNAL_CATEGORIES
-    ]
-    given = (
-        pl.col("violence_forms")
-        .str.replace_all(r"[,|]", ";")
-        .str.split(";")
-        .list.eval(norm.blank_to_null(pl.element()))
-        .list.drop_nulls()
-        .list.unique()
-        .list.len()
-    )
-    checks.append(
-        Check("violence_forms", "invalid_value", given > pl.col("n_violence_forms").list.len())
-    )
-    return checks
 
 
 def intake_signals(
