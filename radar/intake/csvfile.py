@@ -259,9 +259,21 @@ def _plain_quoting(raw: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
     return bool(opens_ok.all() and closes_ok.all())
 
 
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8: polars validates several times faster than the codec,
+    and without holding the GIL."""
+    try:
+        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:
+        return False
+    return True
+
+
 def _invalid_byte_positions(data: bytes, raw: np.ndarray) -> np.ndarray:
     """Byte offsets of NULs and of bytes that do not decode as UTF-8."""
     positions: list[int] = np.flatnonzero(raw == 0)[: _MAX_BAD_BYTES + 1].tolist()
+    if _is_utf8(data):
+        return np.array(positions, dtype=np.int64)
     view = memoryview(data)
     offset = 0
     while len(positions) <= _MAX_BAD_BYTES:

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from radar.errors import ContractError
-from radar.intake.csvfile import ScannedCsv, parse_scanned, scan_delivery_csv
+from radar.intake.csvfile import ScannedCsv, _is_utf8, parse_scanned, scan_delivery_csv
 from radar.intake.delivery import RawDelivery, Rejection, read_deliveries
 from tests.corpus import PERSONS, SIGNALS, write_delivery
 
@@ -142,3 +142,24 @@ def test_the_first_file_that_cannot_be_read_rejects_the_delivery(tmp_path: Path)
     (rejection,) = read_deliveries([path])
     assert isinstance(rejection, Rejection)
     assert rejection.reason == "unreadable" and "signals.csv" in rejection.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"abc",
+        "Cliënte ß 😀".encode(),
+        b"a\x00b",
+        b"ab\xe9c",
+        b"\xed\xa0\x80",
+        b"\xc0\xaf",
+        b"x\xe2\x82",
+    ],
+)
+def test_utf8_validation_agrees_with_python(data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    assert _is_utf8(data) is valid
