@@ -7,6 +7,7 @@ what the value was.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
@@ -51,6 +52,20 @@ class Check:
     failed: pl.Expr
 
 
+def failed_column(column: str, reason: str) -> str:
+    """The name of a boolean column holding where a check on ``column`` fails.
+
+    Checks that depend on one column's value only are computed with that column's
+    normalisation, once per distinct value (:func:`radar.intake.normalise.with_normalised`).
+    """
+    return f"_failed:{column}:{reason}"
+
+
+def value_check(column: str, reason: str) -> Check:
+    """A check read from its :func:`failed_column`."""
+    return Check(column, reason, pl.col(failed_column(column, reason)))
+
+
 def key_columns(*, region: pl.Expr, signal: pl.Expr, seq: pl.Expr | None = None) -> list[pl.Expr]:
     """The key of a record as safe to keep: only well-formed codes and references."""
     region_text = region.str.strip_chars().str.to_uppercase()
@@ -63,17 +78,19 @@ def key_columns(*, region: pl.Expr, signal: pl.Expr, seq: pl.Expr | None = None)
 
 
 def records(
-    frame: pl.DataFrame, checks: list[Check], keys: list[pl.Expr], *, file: str
+    frame: pl.DataFrame | pl.LazyFrame, checks: list[Check], keys: list[pl.Expr], *, file: str
 ) -> pl.DataFrame:
     """One record per failed (row, check), in the quarantine schema.
 
-    ``frame`` holds a ``delivery_id`` column: a batch may hold many deliveries.
+    ``frame`` holds a ``delivery_id`` column: a batch may hold many deliveries. The rows that
+    fail any check are taken out first, so the keys are computed for those rows only.
     """
-    if frame.is_empty() or not checks:
+    if not checks:
         return QUARANTINE.empty()
-    base = frame.lazy().with_columns(*keys)
+    failed = [check.failed.fill_null(value=False) for check in checks]
+    flagged = frame.lazy().filter(pl.any_horizontal(failed)).with_columns(*keys)
     parts = [
-        base.filter(check.failed.fill_null(value=False)).select(
+        flagged.filter(fails).select(
             pl.col("delivery_id"),
             pl.lit(file).alias("file"),
             pl.col(LINE_COLUMN).alias("line"),
@@ -83,7 +100,7 @@ def records(
             pl.lit(check.column).alias("column"),
             pl.lit(check.reason).alias("reason"),
         )
-        for check in checks
+        for check, fails in zip(checks, failed, strict=True)
     ]
     return conform(pl.concat(parts).collect(), QUARANTINE)
 
@@ -114,16 +131,33 @@ def unreadable_records(bad: list[BadRecord], *, delivery_id: str, file: str) -> 
 
 
 def common_checks(
-    columns: list[str], *, max_field_chars: int, long_columns: dict[str, int]
+    frame: pl.DataFrame,
+    columns: list[str],
+    *,
+    max_field_chars: int,
+    long_columns: dict[str, int],
+    formula_candidates: Collection[str] | None = None,
 ) -> list[Check]:
-    """Checks every raw string column gets: its length and spreadsheet-formula values."""
+    """Checks every raw string column gets: its length and spreadsheet-formula values.
+
+    A check no row of ``frame`` can fail is left out: the length check of a column whose
+    longest value has no more bytes than the limit, and the formula check of a column not in
+    ``formula_candidates`` (the columns where the reader saw an ``=``; None: every column).
+    """
+    limits = [long_columns.get(name, max_field_chars) for name in columns]
+    longest = frame.select(pl.col(name).str.len_bytes().max() for name in columns).row(0)
     checks: list[Check] = []
-    for name in columns:
-        limit = long_columns.get(name, max_field_chars)
-        checks.append(Check(name, "field_too_long", pl.col(name).str.len_chars() > limit))
-        checks.append(
-            Check(name, "formula_value", pl.col(name).str.strip_chars_start().str.starts_with("="))
-        )
+    for name, limit, most in zip(columns, limits, longest, strict=True):
+        if most is not None and most > limit:
+            checks.append(Check(name, "field_too_long", pl.col(name).str.len_chars() > limit))
+        if formula_candidates is None or name in formula_candidates:
+            checks.append(
+                Check(
+                    name,
+                    "formula_value",
+                    pl.col(name).str.strip_chars_start().str.starts_with("="),
+                )
+            )
     return checks
 
 

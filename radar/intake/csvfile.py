@@ -1,4 +1,4 @@
-"""Read one delivery CSV tolerantly, finding broken records without per-row Python.
+"""Read delivery CSVs tolerantly, finding broken records without per-row Python.
 
 What the contract tolerates is accepted: a UTF-8 BOM, ``;`` or ``,`` as delimiter, CRLF line
 ends, RFC 4180 quoting, columns in any order, header names in any case. What breaks a single
@@ -8,14 +8,17 @@ binary, a quote that never closes, a repeated column name) raises :class:`Contra
 
 The structure is found with numpy on the raw bytes: quote parity gives which delimiters and
 line ends are outside quoted fields, which gives the record boundaries and the field count of
-every record in one pass. Only well-formed records are handed to polars, all as strings.
+every record in one pass (:func:`scan_delivery_csv`). Only well-formed records are handed to
+polars, all as strings (:func:`parse_scanned`): the records of many files with the same header
+are parsed in one call, since a call per small file costs more than the parsing.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -26,6 +29,8 @@ from radar.errors import ContractError
 BOM: Final = b"\xef\xbb\xbf"
 QUOTE: Final = ord('"')
 NEWLINE: Final = ord("\n")
+EQUALS: Final = ord("=")
+CR: Final = ord("\r")
 LINE_COLUMN: Final = "_line"
 #: A file with more invalid-UTF-8 or NUL bytes than this is not a text CSV.
 _MAX_BAD_BYTES: Final = 1000
@@ -40,39 +45,39 @@ class BadRecord:
     column: str = ""
 
 
-@dataclass(frozen=True)
-class CsvTable:
-    """The readable records of one file as strings, plus what could not be read."""
+@dataclass(frozen=True, eq=False)
+class ScannedCsv:
+    """One file after the structure pass: its well-formed records' bytes, not yet parsed."""
 
     file: str
-    frame: pl.DataFrame  # every header column as String, plus LINE_COLUMN (Int64)
+    header: tuple[str, ...]
     delimiter: str
-    bad_records: list[BadRecord] = field(default_factory=list)
-    unknown_columns: list[str] = field(default_factory=list)
+    body: bytes  # the well-formed data records, each ending in a newline
+    lines: np.ndarray  # the line number of every record in ``body``
+    bad_records: list[BadRecord]
+    unknown_columns: list[str]
+    #: Every quote opens or closes a quoted field (RFC 4180), so any CSV parser finds the same
+    #: records as the structure pass, and the body may be parsed together with other files'.
+    plain_quoting: bool
+    #: The columns in which some record holds an ``=``: only they can hold a formula value.
+    formula_candidates: frozenset[str]
 
     @property
     def records(self) -> int:
         """Data records in the file, readable or not."""
-        return self.frame.height + len(self.bad_records)
+        return int(self.lines.size) + len(self.bad_records)
 
 
-def read_delivery_csv(
-    data: bytes,
-    *,
-    file: str,
-    required: tuple[str, ...],
-    optional: tuple[str, ...],
-    tags: dict[str, str] | None = None,
-) -> CsvTable:
-    """Parse ``data`` (the bytes of ``file``) against the columns the contract knows.
+def scan_delivery_csv(
+    data: bytes, *, file: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> ScannedCsv:
+    """The structure pass over ``data`` (the bytes of ``file``): records, header, bad records.
 
-    The frame holds the contract's columns in contract order (absent optional ones as nulls),
-    the line number of every record, and a constant column per entry of ``tags``.
+    Raises :class:`ContractError` when the file as a whole cannot be read.
     """
-    tags = tags or {}
     if data.startswith(BOM):
         data = data[len(BOM) :]
-    if not data.strip():
+    if not data or data.isspace():
         raise ContractError(f"{file}: the file is empty (no header row)", reason="empty_file")
     raw = np.frombuffer(data, dtype=np.uint8)
     bad_bytes = _invalid_byte_positions(data, raw)
@@ -81,15 +86,17 @@ def read_delivery_csv(
             f"{file}: not a UTF-8 text file ({bad_bytes.size} invalid or NUL bytes)",
             reason="not_text",
         )
-    quote_parity = np.bitwise_and(np.cumsum(raw == QUOTE, dtype=np.uint8), 1)
-    if raw.size and quote_parity[-1]:
-        line = _line_of(raw, _last_unclosed_quote(raw, quote_parity))
+    # Quote parity at a byte is the number of quotes up to it, odd inside a quoted field; it
+    # is needed only at line ends and delimiters, so it is looked up among the quotes' offsets.
+    quotes = np.flatnonzero(raw == QUOTE)
+    newlines = np.flatnonzero(raw == NEWLINE)
+    if quotes.size % 2:
+        line = int(np.searchsorted(newlines, quotes[-1])) + 1
         raise ContractError(
             f"{file}: line {line}: a quoted field is never closed; the file cannot be read",
             reason="unbalanced_quote",
         )
-    outside = quote_parity == 0
-    ends = np.flatnonzero((raw == NEWLINE) & outside)
+    ends = _outside_quotes(newlines, quotes)
     if ends.size == 0 or ends[-1] != raw.size - 1:
         ends = np.append(ends, raw.size)  # last record without a final line end
     starts = np.concatenate(([0], ends[:-1] + 1))
@@ -100,9 +107,9 @@ def read_delivery_csv(
     header = _parse_header(header_bytes, delimiter, file=file)
     _check_header(header, required, file=file)
 
-    delim_pos = np.flatnonzero((raw == ord(delimiter)) & outside)
+    delim_pos = _outside_quotes(np.flatnonzero(raw == ord(delimiter)), quotes)
     fields = np.diff(np.searchsorted(delim_pos, np.append(starts, raw.size))) + 1
-    line_numbers = _line_numbers(raw, starts)
+    line_numbers = np.searchsorted(newlines, starts, side="left") + 1
 
     record_ok = ~blank
     reasons: dict[int, BadRecord] = {}
@@ -124,9 +131,71 @@ def read_delivery_csv(
         record_ok[bad_index] = False
 
     keep = np.flatnonzero(record_ok)
-    frame = _parse_records(data, raw, starts, ends, keep, header, delimiter, file=file)
     known = set(required) | set(optional)
-    unknown = [name for name in header if name not in known]
+    return ScannedCsv(
+        file=file,
+        header=tuple(header),
+        delimiter=delimiter,
+        body=_select_records(data, raw, starts, ends, keep),
+        lines=line_numbers[keep],
+        bad_records=sorted(reasons.values(), key=lambda record: record.line),
+        unknown_columns=[name for name in header if name not in known],
+        plain_quoting=_plain_quoting(raw, quotes, ord(delimiter)),
+        formula_candidates=_columns_holding(
+            np.flatnonzero(raw == EQUALS), starts, delim_pos, header
+        ),
+    )
+
+
+def parse_scanned(
+    scans: Sequence[ScannedCsv],
+    *,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    tags: Sequence[dict[str, str]],
+) -> list[pl.DataFrame | ContractError]:
+    """Parse the records of scanned files; one frame (or the error that file gives) per scan.
+
+    Files with the same header and delimiter and plain quoting are parsed in one call, their
+    records concatenated (one call per file costs more than the parsing itself). Each frame
+    holds the contract's columns in contract order (absent optional ones as nulls), the line
+    number of every record, and a constant column per entry of the scan's ``tags``.
+    """
+    results: dict[int, pl.DataFrame | ContractError] = {}
+    groups: dict[tuple[tuple[str, ...], str, int], list[int]] = {}
+    for index, scan in enumerate(scans):
+        alone = -1 if scan.plain_quoting else index
+        groups.setdefault((scan.header, scan.delimiter, alone), []).append(index)
+    for members in groups.values():
+        group = [scans[i] for i in members]
+        try:
+            frames = _parse_group(group, required, optional, [tags[i] for i in members])
+        except ContractError as error:
+            if len(members) == 1:
+                frames = [error]
+            else:  # parse them one by one to find the file that cannot be read
+                frames = [
+                    parse_scanned([scans[i]], required=required, optional=optional, tags=[tags[i]])[
+                        0
+                    ]
+                    for i in members
+                ]
+        results.update(zip(members, frames, strict=True))
+    return [results[index] for index in range(len(scans))]
+
+
+def _parse_group(
+    scans: list[ScannedCsv],
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    tags: list[dict[str, str]],
+) -> list[pl.DataFrame | ContractError]:
+    header, delimiter = list(scans[0].header), scans[0].delimiter
+    file = scans[0].file
+    counts = [int(scan.lines.size) for scan in scans]
+    frame = _parse_records(
+        b"".join(scan.body for scan in scans), sum(counts), header, delimiter, file=file
+    )
     last = header[-1]  # a CRLF file leaves a '\r' at the end of the last field
 
     def column(name: str) -> pl.Expr:
@@ -134,18 +203,77 @@ def read_delivery_csv(
             return pl.lit(None, dtype=pl.String).alias(name)
         return pl.col(name).str.strip_suffix("\r") if name == last else pl.col(name)
 
+    owner = np.repeat(np.arange(len(scans)), counts)
+    names = list(dict.fromkeys(name for tag in tags for name in tag))
     frame = frame.select(
         *(column(name) for name in (*required, *optional)),
-        pl.lit(pl.Series(LINE_COLUMN, line_numbers[keep], dtype=pl.Int64)),
-        *(pl.lit(value).alias(name) for name, value in tags.items()),
+        pl.lit(pl.Series(LINE_COLUMN, np.concatenate([s.lines for s in scans]), dtype=pl.Int64)),
+        *(
+            pl.lit(pl.Series(name, [tag.get(name) for tag in tags], dtype=pl.String)[owner])
+            for name in names
+        ),
     )
-    bad = sorted(reasons.values(), key=lambda record: record.line)
-    return CsvTable(file, frame, delimiter, bad, unknown)
+    offsets = np.concatenate(([0], np.cumsum(counts))).tolist()
+    return [frame.slice(offsets[i], counts[i]) for i in range(len(scans))]
+
+
+def _outside_quotes(positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+    """The ``positions`` not inside a quoted field (an even number of quotes before them)."""
+    if quotes.size == 0:
+        return positions
+    outside: np.ndarray = positions[np.searchsorted(quotes, positions) % 2 == 0]
+    return outside
+
+
+def _columns_holding(
+    positions: np.ndarray, starts: np.ndarray, delimiters: np.ndarray, header: list[str]
+) -> frozenset[str]:
+    """The header columns of the fields holding the bytes at ``positions``."""
+    if positions.size == 0:
+        return frozenset()
+    record = np.searchsorted(starts, positions, side="right") - 1
+    field = np.searchsorted(delimiters, positions) - np.searchsorted(delimiters, starts[record])
+    return frozenset(header[i] for i in np.unique(field).tolist() if i < len(header))
+
+
+def _plain_quoting(raw: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
+    """True when every quote opens a field, closes one, or is a doubled quote inside one."""
+    if quotes.size == 0:
+        return True
+    opening, closing = quotes[0::2], quotes[1::2]
+    field_start = (delimiter, NEWLINE, QUOTE)
+    before = raw[np.maximum(opening - 1, 0)]
+    opens_ok = (opening == 0) | np.isin(before, field_start)
+    after = raw[np.minimum(closing + 1, raw.size - 1)]
+    closes_ok = (closing == raw.size - 1) | np.isin(after, (delimiter, NEWLINE, CR, QUOTE))
+    # A quote before an opening quote must be the closing one just before it ("" escape).
+    escaped = before == QUOTE
+    if escaped.any():
+        previous_closing = np.concatenate(([-2], closing))[: opening.size]
+        opens_ok &= ~escaped | (previous_closing == opening - 1)
+    # A quote after a closing quote must be the opening one just after it.
+    doubled = after == QUOTE
+    if doubled.any():
+        next_opening = np.concatenate((opening[1:], [-2]))
+        closes_ok &= ~doubled | (next_opening == closing + 1)
+    return bool(opens_ok.all() and closes_ok.all())
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8: polars validates several times faster than the codec,
+    and without holding the GIL."""
+    try:
+        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:
+        return False
+    return True
 
 
 def _invalid_byte_positions(data: bytes, raw: np.ndarray) -> np.ndarray:
     """Byte offsets of NULs and of bytes that do not decode as UTF-8."""
     positions: list[int] = np.flatnonzero(raw == 0)[: _MAX_BAD_BYTES + 1].tolist()
+    if _is_utf8(data):
+        return np.array(positions, dtype=np.int64)
     view = memoryview(data)
     offset = 0
     while len(positions) <= _MAX_BAD_BYTES:
@@ -156,20 +284,6 @@ def _invalid_byte_positions(data: bytes, raw: np.ndarray) -> np.ndarray:
             positions.append(offset + error.start)
             offset += error.end
     return np.array(sorted(set(positions)), dtype=np.int64)
-
-
-def _last_unclosed_quote(raw: np.ndarray, parity: np.ndarray) -> int:
-    opening = np.flatnonzero((raw == QUOTE) & (parity == 1))
-    return int(opening[-1]) if opening.size else 0
-
-
-def _line_of(raw: np.ndarray, offset: int) -> int:
-    return int(np.count_nonzero(raw[:offset] == NEWLINE)) + 1
-
-
-def _line_numbers(raw: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    newlines = np.flatnonzero(raw == NEWLINE)
-    return np.searchsorted(newlines, starts, side="left") + 1
 
 
 def _blank_records(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -215,21 +329,12 @@ def _check_header(header: list[str], required: tuple[str, ...], *, file: str) ->
 
 
 def _parse_records(
-    data: bytes,
-    raw: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    keep: np.ndarray,
-    header: list[str],
-    delimiter: str,
-    *,
-    file: str,
+    body: bytes, expected: int, header: list[str], delimiter: str, *, file: str
 ) -> pl.DataFrame:
     schema = {f"_c{i}": pl.String for i in range(len(header))}
-    if keep.size == 0:
+    if expected == 0:
         frame = pl.DataFrame(schema=schema)
     else:
-        body = _select_records(data, raw, starts, ends, keep)
         try:
             frame = pl.read_csv(
                 body,
@@ -243,9 +348,9 @@ def _parse_records(
             raise ContractError(
                 f"{file}: the records cannot be parsed as CSV", reason="unreadable"
             ) from error
-        if frame.height != keep.size:
+        if frame.height != expected:
             raise ContractError(
-                f"{file}: {keep.size} records found but {frame.height} parsed", reason="unreadable"
+                f"{file}: {expected} records found but {frame.height} parsed", reason="unreadable"
             )
     return frame.rename({f"_c{i}": name for i, name in enumerate(header)})
 
@@ -254,6 +359,8 @@ def _select_records(
     data: bytes, raw: np.ndarray, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray
 ) -> bytes:
     """The bytes of the kept records, each ending in a newline."""
+    if keep.size == 0:
+        return b""
     if keep.size == starts.size - 1 and keep[0] == 1:
         body = data[int(starts[1]) :]
         return body if body.endswith(b"\n") else body + b"\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ from radar.intake.checks import (
     records,
     unreadable_records,
 )
-from radar.intake.csvfile import CsvTable, read_delivery_csv
+from radar.intake.csvfile import ScannedCsv, parse_scanned, scan_delivery_csv
 from radar.intake.persons import intake_persons
 from radar.intake.signals import intake_signals
 from radar.settings import IntakeSettings
@@ -57,6 +58,8 @@ class RawDelivery:
     erasures: pl.DataFrame
     unreadable: pl.DataFrame  # quarantine records of records that could not be read
     received: dict[str, int]
+    #: Per file, the columns in which an ``=`` occurs (only they can hold a formula value).
+    formula_candidates: dict[str, frozenset[str]]
     warnings: list[str] = field(default_factory=list)
 
 
@@ -113,17 +116,6 @@ def _fingerprint(files: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def _read(
-    path: Path, name: str, data: bytes, required: tuple[str, ...], optional: tuple[str, ...]
-) -> CsvTable:
-    try:
-        return read_delivery_csv(
-            data, file=name, required=required, optional=optional, tags={"delivery_id": path.name}
-        )
-    except ContractError as error:
-        raise ContractError(str(error), delivery=path.name, reason=error.reason) from error
-
-
 def _load(path: Path) -> dict[str, bytes]:
     files = {}
     for name in _CONTRACT_FILES:
@@ -141,19 +133,19 @@ def _load(path: Path) -> dict[str, bytes]:
     return files
 
 
-def _check_manifest(path: Path, data: bytes | None, counts: dict[str, int]) -> list[str]:
+def _check_manifest(delivery_id: str, data: bytes | None, counts: dict[str, int]) -> list[str]:
     if data is None:
         return []
     try:
         manifest = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ContractError(
-            f"{v.MANIFEST_FILE}: not valid JSON", delivery=path.name, reason="manifest_unreadable"
+            f"{v.MANIFEST_FILE}: not valid JSON", delivery=delivery_id, reason="manifest_unreadable"
         ) from error
     if not isinstance(manifest, dict):
         raise ContractError(
             f"{v.MANIFEST_FILE}: not a JSON object",
-            delivery=path.name,
+            delivery=delivery_id,
             reason="manifest_unreadable",
         )
     for key, file_name in (("signals_rows", v.SIGNALS_FILE), ("persons_rows", v.PERSONS_FILE)):
@@ -164,7 +156,7 @@ def _check_manifest(path: Path, data: bytes | None, counts: dict[str, int]) -> l
             raise ContractError(
                 f"{v.MANIFEST_FILE}: {key} does not match the {counts[file_name]} data rows "
                 f"of {file_name}",
-                delivery=path.name,
+                delivery=delivery_id,
                 reason="manifest_mismatch",
             )
     if "signals_rows" in manifest and "persons_rows" in manifest:
@@ -172,36 +164,86 @@ def _check_manifest(path: Path, data: bytes | None, counts: dict[str, int]) -> l
     return [f"{v.MANIFEST_FILE}: row counts absent, not checked"]
 
 
-def read_delivery_files(path: Path) -> RawDelivery:
-    """Read the files of the delivery in directory ``path``; raise if it must be rejected."""
+_COLUMNS = {
+    v.SIGNALS_FILE: (v.SIGNAL_REQUIRED, v.SIGNAL_OPTIONAL),
+    v.PERSONS_FILE: (v.PERSON_REQUIRED, v.PERSON_OPTIONAL),
+    v.ERASURES_FILE: (v.ERASURE_REQUIRED, ()),
+}
+
+
+@dataclass(frozen=True)
+class _ScannedDelivery:
+    """A delivery's files after the structure pass, before its records are parsed."""
+
+    delivery_id: str
+    fingerprint: str
+    manifest: bytes | None
+    tables: dict[str, ScannedCsv]
+
+
+def _scan(path: Path) -> _ScannedDelivery:
     delivery_id = path.name
     files = _load(path)
     for name in (v.SIGNALS_FILE, v.PERSONS_FILE):
         if name not in files:
             raise ContractError(f"{name} is missing", delivery=delivery_id, reason="missing_file")
-    columns = {
-        v.SIGNALS_FILE: (v.SIGNAL_REQUIRED, v.SIGNAL_OPTIONAL),
-        v.PERSONS_FILE: (v.PERSON_REQUIRED, v.PERSON_OPTIONAL),
-        v.ERASURES_FILE: (v.ERASURE_REQUIRED, ()),
-    }
-    tables = {
-        name: _read(path, name, files[name], *columns[name]) for name in columns if name in files
-    }
+    tables = {}
+    for name, (required, optional) in _COLUMNS.items():
+        if name not in files:
+            continue
+        try:
+            tables[name] = scan_delivery_csv(
+                files[name], file=name, required=required, optional=optional
+            )
+        except ContractError as error:
+            # The files are read in order: a file before this one that cannot be parsed is
+            # what rejects the delivery.
+            earlier = _parse([_ScannedDelivery(delivery_id, "", None, tables)])[0].values()
+            first = next((e for e in earlier if isinstance(e, ContractError)), error)
+            raise ContractError(str(first), delivery=delivery_id, reason=first.reason) from first
+    return _ScannedDelivery(delivery_id, _fingerprint(files), files.get(v.MANIFEST_FILE), tables)
+
+
+def _parse(scanned: list[_ScannedDelivery]) -> list[dict[str, pl.DataFrame | ContractError]]:
+    """Parse the records of every scanned file, each kind of file in as few calls as it takes."""
+    frames: list[dict[str, pl.DataFrame | ContractError]] = [{} for _ in scanned]
+    for name, (required, optional) in _COLUMNS.items():
+        owners = [i for i, delivery in enumerate(scanned) if name in delivery.tables]
+        parsed = parse_scanned(
+            [scanned[i].tables[name] for i in owners],
+            required=required,
+            optional=optional,
+            tags=[{"delivery_id": scanned[i].delivery_id} for i in owners],
+        )
+        for i, frame in zip(owners, parsed, strict=True):
+            frames[i][name] = frame
+    return frames
+
+
+def _assemble(
+    scanned: _ScannedDelivery, frames: dict[str, pl.DataFrame | ContractError]
+) -> RawDelivery:
+    delivery_id = scanned.delivery_id
+    parsed: dict[str, pl.DataFrame] = {}
+    for name, frame in frames.items():
+        if isinstance(frame, ContractError):
+            raise ContractError(str(frame), delivery=delivery_id, reason=frame.reason) from frame
+        parsed[name] = frame
+    tables = scanned.tables
     counts = {name: table.records for name, table in tables.items()}
-    warnings = _check_manifest(path, files.get(v.MANIFEST_FILE), counts)
+    warnings = _check_manifest(delivery_id, scanned.manifest, counts)
     warnings += [
         f"{table.file}: unknown column '{name}' ignored"
         for table in tables.values()
         for name in table.unknown_columns
     ]
     bad = [(name, table.bad_records) for name, table in tables.items() if table.bad_records]
-    erasures = tables.get(v.ERASURES_FILE)
     return RawDelivery(
         delivery_id=delivery_id,
-        fingerprint=_fingerprint(files),
-        signals=tables[v.SIGNALS_FILE].frame,
-        persons=tables[v.PERSONS_FILE].frame,
-        erasures=erasures.frame if erasures is not None else _EMPTY_RAW_ERASURES,
+        fingerprint=scanned.fingerprint,
+        signals=parsed[v.SIGNALS_FILE],
+        persons=parsed[v.PERSONS_FILE],
+        erasures=parsed.get(v.ERASURES_FILE, _EMPTY_RAW_ERASURES),
         unreadable=pl.concat(
             [
                 unreadable_records(records, delivery_id=delivery_id, file=name)
@@ -211,8 +253,15 @@ def read_delivery_files(path: Path) -> RawDelivery:
         if bad
         else QUARANTINE.empty(),
         received=counts,
+        formula_candidates={name: table.formula_candidates for name, table in tables.items()},
         warnings=warnings,
     )
+
+
+def read_delivery_files(path: Path) -> RawDelivery:
+    """Read the files of the delivery in directory ``path``; raise if it must be rejected."""
+    scanned = _scan(path)
+    return _assemble(scanned, _parse([scanned])[0])
 
 
 _EMPTY_RAW_ERASURES = pl.DataFrame(
@@ -226,7 +275,7 @@ _EMPTY_RAW_ERASURES = pl.DataFrame(
 
 
 def _intake_erasures(
-    raw: pl.DataFrame, settings: IntakeSettings
+    raw: pl.DataFrame, settings: IntakeSettings, formula_candidates: Collection[str] | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = raw.with_columns(
         norm.code(pl.col("region_code")).alias("n_region_code"),
@@ -244,7 +293,11 @@ def _intake_erasures(
             ~pl.col("n_signal_id").fill_null("").str.contains(SIGNAL_ID_PATTERN),
         ),
         *common_checks(
-            list(v.ERASURE_REQUIRED), max_field_chars=settings.max_field_chars, long_columns={}
+            raw,
+            list(v.ERASURE_REQUIRED),
+            max_field_chars=settings.max_field_chars,
+            long_columns={},
+            formula_candidates=formula_candidates,
         ),
     ]
     broken = pl.any_horizontal(c.failed.fill_null(value=False) for c in checks)
@@ -276,22 +329,30 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
             [],
             [],
         )
+
+    def formula_candidates(file: str) -> set[str]:
+        return set().union(*(r.formula_candidates.get(file, frozenset()) for r in raws))
+
     signals = intake_signals(
-        pl.concat([r.signals for r in raws]), file=v.SIGNALS_FILE, settings=settings
+        pl.concat([r.signals for r in raws], rechunk=True),
+        file=v.SIGNALS_FILE,
+        settings=settings,
+        formula_candidates=formula_candidates(v.SIGNALS_FILE),
     )
     unreadable = pl.concat([r.unreadable for r in raws])
     signals_quarantine = pl.concat(
         [unreadable.filter(pl.col("file") == v.SIGNALS_FILE), signals.quarantine]
     )
     persons = intake_persons(
-        pl.concat([r.persons for r in raws]),
+        pl.concat([r.persons for r in raws], rechunk=True),
         signals=signals.accepted,
         quarantined_signals=signals_quarantine,
         file=v.PERSONS_FILE,
         settings=settings,
+        formula_candidates=formula_candidates(v.PERSONS_FILE),
     )
     erasures, erasures_quarantine = _intake_erasures(
-        pl.concat([r.erasures for r in raws]), settings
+        pl.concat([r.erasures for r in raws]), settings, formula_candidates(v.ERASURES_FILE)
     )
     quarantine = pl.concat(
         [
@@ -353,20 +414,32 @@ def _too_many_bad_rows(
 def read_deliveries(
     paths: list[Path], *, workers: int | None = None
 ) -> list[RawDelivery | Rejection]:
-    """Read many deliveries on a thread pool (numpy and polars release the GIL), in order.
+    """Read many deliveries, in order; a delivery that must be rejected gives a :class:`Rejection`.
 
-    A delivery that must be rejected gives a :class:`Rejection` in its place.
+    The structure pass over each delivery's files runs on a thread pool (numpy releases the
+    GIL); then the records of all files alike are parsed together.
     """
 
-    def read_one(path: Path) -> RawDelivery | Rejection:
+    def scan_one(path: Path) -> _ScannedDelivery | Rejection:
         try:
-            return read_delivery_files(path)
+            return _scan(path)
         except ContractError as error:
             return Rejection(path.name, fingerprint(path), error.reason, str(error))
 
-    results: list[RawDelivery | Rejection] = []
+    scans: list[_ScannedDelivery | Rejection] = []
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        for done, result in enumerate(pool.map(read_one, paths), start=1):
-            results.append(result)
+        for done, scan in enumerate(pool.map(scan_one, paths), start=1):
+            scans.append(scan)
             progress.advance("read deliveries", done, len(paths))
+    readable = [scan for scan in scans if isinstance(scan, _ScannedDelivery)]
+    frames = dict(zip((id(scan) for scan in readable), _parse(readable), strict=True))
+    results: list[RawDelivery | Rejection] = []
+    for scan in scans:
+        if isinstance(scan, Rejection):
+            results.append(scan)
+            continue
+        try:
+            results.append(_assemble(scan, frames[id(scan)]))
+        except ContractError as error:
+            results.append(Rejection(scan.delivery_id, scan.fingerprint, error.reason, str(error)))
     return results

@@ -107,18 +107,33 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
     )
     stored_before = current.signals.join(tombstones.select(_KEY), on=_KEY, how="semi")
 
-    candidates = pl.concat([current.signals, new_signals]).join(
-        tombstones.select(_KEY), on=_KEY, how="anti"
+    # Which rows survive, and in which order, is found on the key columns alone: the wide
+    # frames are gathered once, not by every join and sort.
+    all_signals = pl.concat([current.signals, new_signals])
+    signal_rows = (
+        all_signals.lazy()
+        .select(*_KEY, "delivery_id")
+        .with_row_index("_row")
+        .join(tombstones.lazy().select(_KEY), on=_KEY, how="anti")
+        .sort([*_KEY, "delivery_id"])
+        .unique(subset=_KEY, keep="last", maintain_order=True)
+        .collect()
     )
-    signals = candidates.sort([*_KEY, "delivery_id"]).unique(
-        subset=_KEY, keep="last", maintain_order=True
-    )
-    versions = signals.select([*_KEY, "delivery_id"])
-    persons = (
-        pl.concat([current.persons, new_persons])
-        .join(versions, on=[*_KEY, "delivery_id"], how="semi")
+    signals = all_signals.select(pl.all().gather(signal_rows["_row"]))
+    all_persons = pl.concat([current.persons, new_persons])
+    person_rows = (
+        all_persons.lazy()
+        .select(*_KEY, "delivery_id", "person_seq")
+        .with_row_index("_row")
+        .join(
+            signal_rows.lazy().select(*_KEY, "delivery_id"),
+            on=[*_KEY, "delivery_id"],
+            how="semi",
+        )
         .sort([*_KEY, "person_seq"])
+        .collect()
     )
+    persons = all_persons.select(pl.all().gather(person_rows["_row"]))
     findings = pl.concat([current.findings, batch.findings]).join(
         tombstones.select(_KEY), on=_KEY, how="anti", nulls_equal=False
     )

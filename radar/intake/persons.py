@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import polars as pl
 
 from radar.contract.schemas import FINDINGS, INTAKE_PERSONS, QUARANTINE, conform
 from radar.contract.vocabulary import ROLES
 from radar.intake import normalise as norm
-from radar.intake.checks import Check, common_checks, duplicated, key_columns, materialise, records
+from radar.intake.checks import (
+    Check,
+    common_checks,
+    duplicated,
+    failed_column,
+    key_columns,
+    materialise,
+    records,
+    value_check,
+)
 from radar.intake.csvfile import LINE_COLUMN
 from radar.intake.signals import TableIntake
 from radar.reference import municipalities_2022
@@ -18,7 +28,23 @@ from radar.settings import IntakeSettings
 _PERSON_SEQ_MAX = 999
 
 
+def _given(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars().str.len_bytes() > 0
+
+
+def _missing(name: str) -> dict[str, pl.Expr]:
+    return {failed_column(name, "missing_value"): ~_given(name).fill_null(value=False)}
+
+
+def _invalid(name: str, normalised: str = "", reason: str = "invalid_value") -> dict[str, pl.Expr]:
+    return {failed_column(name, reason): _given(name) & pl.col(normalised or f"n_{name}").is_null()}
+
+
 def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+    """The raw frame with the normalised columns (``n_``) and the checks on single values.
+
+    Everything that depends on one column's value only is computed once per distinct value.
+    """
     year, month, day = norm.birth_date_parts(pl.col("_birth_number"))
     number, suffix = norm.house_number(pl.col("house_number"))
     prefix, surname = norm.split_surname(pl.col("surname_prefix"), pl.col("surname"))
@@ -38,18 +64,28 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
             [
                 {"_birth_number": norm.birth_date_number(pl.col("birth_date"))},
                 {"n_birth_year": year, "n_birth_month": month, "n_birth_day": day},
+                _invalid("birth_date", "n_birth_year", "invalid_date"),
             ],
         ),
-        (["house_number"], [{"n_house_number": number, "n_house_number_suffix": suffix}]),
+        (
+            ["house_number"],
+            [{"n_house_number": number, "n_house_number_suffix": suffix}, _invalid("house_number")],
+        ),
         (["street"], [{"n_street": norm.fold(pl.col("street"))}]),
         (["city"], [{"n_city": norm.fold(pl.col("city"))}]),
-        (["role"], [{"n_role": norm.category(pl.col("role"), ROLES)}]),
-        (["sex"], [{"n_sex": norm.sex(pl.col("sex"))}]),
-        (["postcode"], [{"n_postcode": norm.postcode(pl.col("postcode"))}]),
-        (["phone"], [{"n_phone": norm.phone(pl.col("phone"))}]),
+        (
+            ["role"],
+            [{"n_role": norm.category(pl.col("role"), ROLES)}, _missing("role") | _invalid("role")],
+        ),
+        (["sex"], [{"n_sex": norm.sex(pl.col("sex"))}, _invalid("sex")]),
+        (["postcode"], [{"n_postcode": norm.postcode(pl.col("postcode"))}, _invalid("postcode")]),
+        (["phone"], [{"n_phone": norm.phone(pl.col("phone"))}, _invalid("phone")]),
         (
             ["municipality_code"],
-            [{"n_municipality_code": pl.when(municipality.is_in(known)).then(municipality)}],
+            [
+                {"n_municipality_code": pl.when(municipality.is_in(known)).then(municipality)},
+                _invalid("municipality_code"),
+            ],
         ),
         (
             ["bsn"],
@@ -58,21 +94,35 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
                 {"n_bsn_status": norm.bsn_status(pl.col("_bsn_digits"))},
             ],
         ),
+        (
+            ["region_code"],
+            [{"n_region_code": norm.code(pl.col("region_code"))}, _missing("region_code")],
+        ),
+        (
+            ["person_seq"],
+            [
+                {
+                    "n_person_seq": norm.small_int(
+                        pl.col("person_seq"), 1, _PERSON_SEQ_MAX, pl.Int32()
+                    )
+                },
+                _missing("person_seq") | _invalid("person_seq"),
+            ],
+        ),
+        (
+            ["age_estimate"],
+            [
+                {"n_age_estimate": norm.small_int(pl.col("age_estimate"), 0, 120, pl.Int16())},
+                _invalid("age_estimate"),
+            ],
+        ),
     ]
-    frame = norm.with_normalised(raw, by_value).lazy()
-    return frame.with_columns(
-        norm.code(pl.col("region_code")).alias("n_region_code"),
+    return norm.with_normalised(raw, by_value).with_columns(
         norm.blank_to_null(pl.col("signal_id")).alias("n_signal_id"),
-        norm.small_int(pl.col("person_seq"), 1, _PERSON_SEQ_MAX, pl.Int32()).alias("n_person_seq"),
-        norm.small_int(pl.col("age_estimate"), 0, 120, pl.Int16()).alias("n_age_estimate"),
         pl.col("delivery_id").alias("n_delivery_id"),
         pl.col(LINE_COLUMN).alias("n_source_line"),
         pl.when(pl.col("n_bsn_status") == "valid").then(pl.col("_bsn_digits")).alias("n_bsn"),
-    ).collect()
-
-
-def _given(name: str) -> pl.Expr:
-    return pl.col(name).str.strip_chars().str.len_bytes() > 0
+    )
 
 
 def _finding_checks(today: dt.date) -> list[Check]:
@@ -80,23 +130,24 @@ def _finding_checks(today: dt.date) -> list[Check]:
     future_birth = (birth_year > today.year) | (
         (birth_year == today.year) & (pl.col("n_birth_month") > today.month)
     )
-    checks = [
-        Check("role", "missing_value", ~_given("role").fill_null(value=False)),
+    return [
+        value_check("role", "missing_value"),
         Check("bsn", "bsn_elfproef", pl.col("n_bsn_status") == "invalid"),
-        Check("birth_date", "invalid_date", _given("birth_date") & birth_year.is_null()),
+        value_check("birth_date", "invalid_date"),
         Check("birth_date", "future_date", future_birth),
+        *(
+            value_check(name, "invalid_value")
+            for name in (
+                "role",
+                "age_estimate",
+                "sex",
+                "house_number",
+                "postcode",
+                "municipality_code",
+                "phone",
+            )
+        ),
     ]
-    for raw, normalised in (
-        ("role", "n_role"),
-        ("age_estimate", "n_age_estimate"),
-        ("sex", "n_sex"),
-        ("house_number", "n_house_number"),
-        ("postcode", "n_postcode"),
-        ("municipality_code", "n_municipality_code"),
-        ("phone", "n_phone"),
-    ):
-        checks.append(Check(raw, "invalid_value", _given(raw) & pl.col(normalised).is_null()))
-    return checks
 
 
 def intake_persons(
@@ -106,6 +157,7 @@ def intake_persons(
     quarantined_signals: pl.DataFrame,
     file: str,
     settings: IntakeSettings,
+    formula_candidates: Collection[str] | None = None,
 ) -> TableIntake:
     """Normalise and check persons rows of a batch; a person needs its signal accepted in its own
     delivery. ``raw`` holds the raw strings, ``_line`` and ``delivery_id``."""
@@ -114,14 +166,16 @@ def intake_persons(
     keys = key_columns(
         region=pl.col("region_code"), signal=pl.col("signal_id"), seq=pl.col("n_person_seq")
     )
-    accepted_keys = signals.select(
+    on = ["delivery_id", "n_region_code", "n_signal_id"]
+    accepted_keys = signals.lazy().select(
         pl.col("delivery_id"),
         pl.col("region_code").alias("n_region_code"),
         pl.col("signal_id").alias("n_signal_id"),
         pl.lit(value=True).alias("_signal_accepted"),
     )
     quarantined_keys = (
-        quarantined_signals.select(
+        quarantined_signals.lazy()
+        .select(
             pl.col("delivery_id"),
             pl.col("region_code").alias("n_region_code"),
             pl.col("signal_id").alias("n_signal_id"),
@@ -130,21 +184,27 @@ def intake_persons(
         .unique()
         .with_columns(pl.lit(value=True).alias("_signal_quarantined"))
     )
-    on = ["delivery_id", "n_region_code", "n_signal_id"]
-    frame = frame.join(accepted_keys, on=on, how="left").join(quarantined_keys, on=on, how="left")
-    row_checks = [
-        Check(name, "missing_value", ~_given(name).fill_null(value=False))
-        for name in ("region_code", "signal_id", "person_seq")
-    ]
-    row_checks.append(
-        Check(
-            "person_seq", "invalid_value", _given("person_seq") & pl.col("n_person_seq").is_null()
-        )
+    # Both key tables are unique; the join carries only the keys, not the wide frame.
+    signal_keys = accepted_keys.join(quarantined_keys, on=on, how="full", coalesce=True)
+    frame = frame.hstack(
+        frame.lazy()
+        .select(on)
+        .join(signal_keys, on=on, how="left", maintain_order="left")
+        .select("_signal_accepted", "_signal_quarantined")
+        .collect()
     )
+    row_checks = [
+        value_check("region_code", "missing_value"),
+        Check("signal_id", "missing_value", ~_given("signal_id").fill_null(value=False)),
+        value_check("person_seq", "missing_value"),
+        value_check("person_seq", "invalid_value"),
+    ]
     row_checks += common_checks(
+        raw,
         [c for c in raw.columns if c not in (LINE_COLUMN, "delivery_id")],
         max_field_chars=settings.max_field_chars,
         long_columns={},
+        formula_candidates=formula_candidates,
     )
     frame, row_checks = materialise(frame, row_checks, "_check")
     broken = pl.any_horizontal(c.failed for c in row_checks)
@@ -181,12 +241,16 @@ def intake_persons(
             ),
         ]
     )
-    good = frame.filter(~pl.col("_broken") & ~pl.col("_orphan") & ~pl.col("_duplicate"))
+    good = frame.lazy().filter(~pl.col("_broken") & ~pl.col("_orphan") & ~pl.col("_duplicate"))
     findings = records(good, _finding_checks(today), keys, file=file)
-    accepted = good.with_columns(
-        pl.when(pl.col("n_birth_year") > today.year).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("n_birth_year", "n_birth_month", "n_birth_day")
-    ).select(pl.col(f"n_{name}").alias(name) for name in INTAKE_PERSONS.columns)
+    accepted = (
+        good.with_columns(
+            pl.when(pl.col("n_birth_year") > today.year).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("n_birth_year", "n_birth_month", "n_birth_day")
+        )
+        .select(pl.col(f"n_{name}").alias(name) for name in INTAKE_PERSONS.columns)
+        .collect()
+    )
     return TableIntake(
         conform(accepted, INTAKE_PERSONS),
         conform(quarantine, QUARANTINE),
