@@ -89,6 +89,25 @@ def publish(
         show_bundle(console, bundle)
 
 
+@app.command()
+def rebuild(
+    inbox: Annotated[Path, typer.Option(help="directory of deliveries (one subdirectory each)")],
+    data: Annotated[Path, typer.Option(help="the data store directory")],
+    verbose: Annotated[bool, typer.Option(help="show Prefect's logs")] = False,
+) -> None:
+    """Rebuild the data store DATA from every delivery in INBOX (a new snapshot, atomically)."""
+    _quiet_prefect(verbose)
+    from flows.rebuild import radar_rebuild
+
+    try:
+        with progress_reporter(console):
+            summary = radar_rebuild(inbox=str(inbox), data=str(data))
+    except RadarError as error:
+        raise _fail(error) from error
+    show_run_summary(console, summary)
+    show_rejections(console, summary)
+
+
 @export_app.command("links")
 def export_links(
     data: Annotated[Path, typer.Option(help="the data store directory")],
