@@ -85,11 +85,7 @@ def test_workers_end_when_their_parent_is_killed() -> None:
         while len(workers) < 2:  # the two workers, once spawned (not the resource tracker)
             assert time.monotonic() < deadline, "the pool did not start its workers"
             time.sleep(0.2)
-            workers = [
-                pid
-                for pid in _children(parent.pid)
-                if b"spawn_main" in _cmdline(pid)
-            ]
+            workers = [pid for pid in _children(parent.pid) if b"spawn_main" in _cmdline(pid)]
         time.sleep(0.5)  # let them reach their initializer
     finally:
         os.kill(parent.pid, signal.SIGKILL)
