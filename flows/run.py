@@ -119,17 +119,16 @@ def commit_store(
     return store.commit(written, meta=meta)
 
 
-def _quality_dir(store: DataStore, current: Snapshot) -> Path:
+def _quality_dir(store: DataStore) -> Path:
     """``reports/quality/<next snapshot>/``, emptied: what a failed attempt left is replaced."""
-    number = int(current.name[1:]) + 1 if current.path else 1
-    folder = store.reports / "quality" / f"v{number:06d}"
+    folder = store.reports / "quality" / store.next_name()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
 
 
 def _summary(
-    snapshot: Snapshot,
+    snapshot: str,
     read: InboxRead,
     batch: BatchIntake,
     stats: MergeStats | None,
@@ -148,7 +147,7 @@ def _summary(
     warnings += [f"{g.gate} gate warning: {w}" for g in gates for w in g.short()["warnings"]]
     docs = next((g.docs_index for g in gates if g.docs_index is not None), None)
     return RunSummary(
-        snapshot=snapshot.name,
+        snapshot=snapshot,
         deliveries_accepted=len(batch.accepted),
         deliveries_rejected=len(batch.rejections),
         deliveries_unchanged=len(read.unchanged),
@@ -214,6 +213,12 @@ def publish_summary(summary: RunSummary) -> None:
 @flow(name="radar-run", log_prints=False)
 def radar_run(inbox: str, data: str) -> RunSummary:
     """Process every delivery in ``inbox`` not yet processed into the data store ``data``."""
+    return process_inbox(inbox, data, rebuild=False)
+
+
+def process_inbox(inbox: str, data: str, *, rebuild: bool) -> RunSummary:
+    """The body of a run; with ``rebuild``, from an empty store over every delivery of the inbox
+    (committed as the next snapshot, like any run)."""
     settings = RadarSettings()
     if not settings.keys.configured():
         raise ConfigError(
@@ -228,33 +233,40 @@ def radar_run(inbox: str, data: str) -> RunSummary:
     with store_lock(store.path, timeout_seconds=settings.store.lock_timeout_seconds):
         store.initialise()
         store.remove_leftovers()
-        snapshot = store.current()
+        snapshot = Snapshot(None) if rebuild else store.current()
         ledger = snapshot.read(DELIVERIES)
         current = _intake_tables(snapshot)
         entries = scan_inbox(inbox_path, ledger)
+        if rebuild and not entries:
+            raise ConfigError(f"inbox {inbox} holds no delivery: nothing to rebuild from")
         read = read_inbox(entries)
         batch = check_batch(read, settings.intake)
-        stats: MergeStats | None = None
-        tables = current
-        families = snapshot.read(SIGNAL_FAMILIES)
-        link_stats: dict[str, int] = {}
-        gates: list[GateResult] = []
-        gate_quarantined = 0
-        if batch.accepted or batch.rejections:
-            quality = _quality_dir(store, snapshot)
-            batch, checked, gate_quarantined = intake_gate(batch, settings.intake, quality)
-            batch = pseudonymise_batch(batch, key, settings.redact)  # plaintext ends here
-            tables, stats = merge_batch(current, batch)
-            linked = link_store(tables, store.work, settings.linkage)
-            families, link_stats = linked.signal_families, linked.stats
-            new_ledger = upsert(ledger, ledger_rows(batch))
-            gates = [checked, store_gate(tables, new_ledger, quality)]  # raises: no commit
-            snapshot = commit_store(store, tables, linked, new_ledger, {"engine": "radar"})
+        if not (batch.accepted or batch.rejections):
+            # nothing new: the store and its last report stay as they are
+            families = snapshot.read(SIGNAL_FAMILIES)
+            return _summary(snapshot.name, read, batch, None, current, families, {}, [], 0)
+        quality = _quality_dir(store)
+        batch, checked, gate_quarantined = intake_gate(batch, settings.intake, quality)
+        batch = pseudonymise_batch(batch, key, settings.redact)  # plaintext ends here
+        tables, stats = merge_batch(current, batch)
+        linked = link_store(tables, store.work, settings.linkage)
+        new_ledger = upsert(ledger, ledger_rows(batch))
+        gates = [checked, store_gate(tables, new_ledger, quality)]  # raises: no commit
         summary = _summary(
-            snapshot, read, batch, stats, tables, families, link_stats, gates, gate_quarantined
+            store.next_name(),
+            read,
+            batch,
+            stats,
+            tables,
+            linked.signal_families,
+            linked.stats,
+            gates,
+            gate_quarantined,
         )
-        if stats is None:  # nothing new: the store and its last report stay as they are
-            return summary
+        # the report first: a run killed in between leaves a report the next run replaces,
+        # never a committed snapshot without its report
         report = _write_reports(store, summary, tables)
+        meta: dict[str, object] = {"engine": "radar", **({"rebuild": True} if rebuild else {})}
+        commit_store(store, tables, linked, new_ledger, meta)
         publish_summary(summary)
         return RunSummary(**{**asdict(summary), "report": str(report)})

@@ -170,30 +170,39 @@ NAME_PAIRS_PURPOSE: Final = "token/name_pair"
 
 def name_pair_tokens(persons: pl.DataFrame, key: MasterKey) -> pl.DataFrame:
     """``region_code, signal_id, person_seq, tok_name_pairs`` (sorted list; empty when the
-    row or every other row of its signal has no usable first name and sex)."""
+    row or every other row of its signal has no usable first name and sex).
+
+    The other rows are those of the same version of the signal (the same ``delivery_id``, when
+    the frame has one): a batch holding a signal and its re-delivery pairs each version's
+    persons only among themselves, as a run that takes them in one at a time does.
+    """
     signal = ["region_code", "signal_id"]
+    version = [*signal, "delivery_id"] if "delivery_id" in persons.columns else signal
     named = persons.select(
-        *signal,
+        *version,
         "person_seq",
         pl.when(first_given_name().str.len_chars() >= 2)
         .then(_join(first_given_name(), pl.col("sex").replace("O", None)))
         .alias("_n"),
     ).drop_nulls("_n")
     pairs = (
-        named.join(named, on=signal, suffix="_o")
+        named.join(named, on=version, suffix="_o", nulls_equal=True)
         .filter(pl.col("person_seq") != pl.col("person_seq_o"))
         .select(
-            *signal,
+            *version,
             "person_seq",
             hmac_hex(
                 _join(pl.col("_n"), pl.col("_n_o")), key.derive_hmac_key(NAME_PAIRS_PURPOSE)
             ).alias(NAME_PAIRS_COLUMN),
         )
-        .group_by(*signal, "person_seq")
+        .group_by(*version, "person_seq")
         .agg(pl.col(NAME_PAIRS_COLUMN).unique().sort())
     )
     return (
-        persons.select(*signal, "person_seq")
-        .join(pairs, on=[*signal, "person_seq"], how="left", maintain_order="left")
+        persons.select(*version, "person_seq")
+        .join(
+            pairs, on=[*version, "person_seq"], how="left", maintain_order="left", nulls_equal=True
+        )
+        .select(*signal, "person_seq", NAME_PAIRS_COLUMN)
         .with_columns(pl.col(NAME_PAIRS_COLUMN).fill_null(pl.lit([], dtype=pl.List(pl.String))))
     )

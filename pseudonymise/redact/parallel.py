@@ -11,7 +11,8 @@ one redactor kept for the life of the process.
 them survives redaction is withheld too, and counted in ``RedactorPool.residual_withheld``.
 
 Workers start with the ``spawn`` method: forking a process that already runs polars' thread
-pool can deadlock.
+pool can deadlock. A worker ends itself when the process that started it dies (a run killed
+with SIGKILL would otherwise leave its workers, about 1 GB each, running for good).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -65,7 +67,19 @@ def local_redactor(
     return _REDACTORS[key]
 
 
-def _init_worker(deduce_cache_dir: Path | None, timeout_seconds: float) -> None:
+def _exit_when_orphaned(parent: int, interval_seconds: float = 1.0) -> None:
+    """Poll for the parent's death (this process is then re-parented) and exit at once."""
+    while os.getppid() == parent:
+        time.sleep(interval_seconds)
+    os._exit(1)
+
+
+def _init_worker(parent: int, deduce_cache_dir: Path | None, timeout_seconds: float) -> None:
+    # first, so that a parent killed while this worker loads deduce does not leave it behind;
+    # the parent's pid comes from the parent: it may be dead already when this runs
+    threading.Thread(
+        target=_exit_when_orphaned, args=(parent,), name="orphan-watch", daemon=True
+    ).start()
     _WORKER.append(local_redactor(deduce_cache_dir, timeout_seconds))
 
 
@@ -158,7 +172,7 @@ class RedactorPool:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(self.deduce_cache_dir, self.timeout_seconds),
+                initargs=(os.getpid(), self.deduce_cache_dir, self.timeout_seconds),
             )
             seen: set[int] = set()
             for _ in range(20):
@@ -260,6 +274,8 @@ def _redact_counted(
     deduce_cache_dir: Path | None,
 ) -> tuple[list[Outcome], int]:
     check_known(known, len(texts))
+    if not texts:  # no note to redact: do not load a redactor (seconds, ~1 GB per process)
+        return [], 0
     if len(texts) <= chunk_size:
         workers = 1
     with RedactorPool(

@@ -7,6 +7,7 @@ parameter (parameters are stored by the Prefect server; secrets must not be).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -45,6 +46,21 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
 
 
+class _WithoutRadarErrors(logging.Filter):
+    """Drops Prefect's log (with traceback) of a flow that failed with a :class:`RadarError`:
+    the command says what went wrong in one line, and the server still gets the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], RadarError))
+
+
+def _console_without_radar_errors(verbose: bool) -> None:
+    """Call after importing the flows (Prefect sets up its logging on import)."""
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_WithoutRadarErrors())
+
+
 def _fail(error: RadarError) -> typer.Exit:
     console.print(f"[bold red]error:[/] {error}")
     return typer.Exit(code=2)
@@ -60,6 +76,7 @@ def run(
     _quiet_prefect(verbose)
     from flows.run import radar_run
 
+    _console_without_radar_errors(verbose)
     try:
         with progress_reporter(console):
             summary = radar_run(inbox=str(inbox), data=str(data))
@@ -89,6 +106,26 @@ def publish(
         show_bundle(console, bundle)
 
 
+@app.command()
+def rebuild(
+    inbox: Annotated[Path, typer.Option(help="directory of deliveries (one subdirectory each)")],
+    data: Annotated[Path, typer.Option(help="the data store directory")],
+    verbose: Annotated[bool, typer.Option(help="show Prefect's logs")] = False,
+) -> None:
+    """Rebuild the data store DATA from every delivery in INBOX (a new snapshot, atomically)."""
+    _quiet_prefect(verbose)
+    from flows.rebuild import radar_rebuild
+
+    _console_without_radar_errors(verbose)
+    try:
+        with progress_reporter(console):
+            summary = radar_rebuild(inbox=str(inbox), data=str(data))
+    except RadarError as error:
+        raise _fail(error) from error
+    show_run_summary(console, summary)
+    show_rejections(console, summary)
+
+
 @export_app.command("links")
 def export_links(
     data: Annotated[Path, typer.Option(help="the data store directory")],
@@ -99,6 +136,7 @@ def export_links(
     _quiet_prefect(verbose)
     from flows.export import export_links as export
 
+    _console_without_radar_errors(verbose)
     try:
         done = export(data=str(data), out=str(out))
     except RadarError as error:
@@ -171,6 +209,7 @@ def demo(
     )
     from flows.run import radar_run
 
+    _console_without_radar_errors(verbose)
     data = directory / "data"
     try:
         with progress_reporter(console):

@@ -4,8 +4,10 @@ Rules (INPUT.md): a re-delivered signal (same ``region_code`` + ``signal_id``) r
 earlier version with all its persons. Which version wins depends only on delivery names (the
 later name wins), never on the order of processing, so an incremental run and a rebuild from
 scratch give the same tables. An erasure destroys the signal and its persons everywhere and is
-final: a version of an erased signal delivered at any time is not taken in (quarantined as
-``signal_erased``).
+final: a version of an erased signal is not taken in. A version from a delivery named after the
+erasure's is quarantined as ``signal_erased``; one from the erasure's own or an earlier delivery
+is destroyed without a record, whether it was stored before or arrives in the same batch (so
+the quarantine, too, does not depend on the order of processing).
 """
 
 from __future__ import annotations
@@ -66,7 +68,11 @@ class MergeStats:
 
 
 def _erased_rows(frame: pl.DataFrame, tombstones: pl.DataFrame, file: str) -> pl.DataFrame:
-    hit = frame.join(tombstones.select(_KEY), on=_KEY, how="semi")
+    """Quarantine records for the rows of versions delivered after their signal's erasure."""
+    erased_in = tombstones.select(*_KEY, pl.col("delivery_id").alias("erased_in"))
+    hit = frame.join(erased_in, on=_KEY, how="inner").filter(
+        pl.col("delivery_id") > pl.col("erased_in")
+    )
     return hit.select(
         pl.col("delivery_id"),
         pl.lit(file).alias("file"),
@@ -98,7 +104,8 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
         .sort("delivery_id")
         .unique(subset=_KEY, keep="first", maintain_order=True)
     )
-    # New rows whose signal is erased are refused, with a quarantine record each.
+    # New rows whose signal is erased are refused, with a quarantine record each if delivered
+    # after the erasure.
     refused = pl.concat(
         [
             _erased_rows(new_signals, tombstones, v.SIGNALS_FILE),

@@ -100,14 +100,30 @@ class DataStore:
             raise StoreError(f"snapshot {name} named by CURRENT is unreadable") from error
         return Snapshot(path, manifest)
 
+    def next_name(self) -> str:
+        """The name the next commit will give its snapshot."""
+        base = self.current()
+        return f"v{int(base.name[1:]) + 1 if base.path else 1:06d}"
+
     def remove_leftovers(self) -> None:
-        """Delete what a crashed run left: unfinished or uncommitted snapshots, work files."""
+        """Delete what a crashed run left: unfinished or uncommitted snapshots, work files,
+        temporary files of an atomic write, and reports of a snapshot that was never committed.
+        """
         current = self.current().name
         if self.snapshots.is_dir():
             for entry in self.snapshots.iterdir():
                 if entry.name != current:
                     shutil.rmtree(entry, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
+        if self.path.is_dir():
+            for temporary in self.path.glob(".*.tmp"):
+                temporary.unlink(missing_ok=True)
+        runs = self.reports / "runs"
+        if runs.is_dir():
+            uncommitted = self.next_name()  # written before a commit that did not happen
+            shutil.rmtree(runs / uncommitted, ignore_errors=True)
+            for temporary in runs.glob("*/.*.tmp"):
+                temporary.unlink(missing_ok=True)
 
     def commit(
         self, tables: dict[TableSchema, pl.DataFrame | None], *, meta: dict[str, Any]
@@ -117,8 +133,7 @@ class DataStore:
         Tables of the current snapshot that are not named are carried over too.
         """
         base = self.current()
-        number = int(base.name[1:]) + 1 if base.path else 1
-        name = f"v{number:06d}"
+        name = self.next_name()
         staging = self.snapshots / f"{name}.tmp"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)

@@ -182,3 +182,21 @@ def test_name_pair_tokens_are_directional_and_shared_only_by_the_same_names() ->
     assert set(other.get_column(NAME_PAIRS_COLUMN).explode().drop_nulls()).isdisjoint(
         out.get_column(NAME_PAIRS_COLUMN).explode().drop_nulls()
     )
+
+
+def test_name_pairs_stay_within_one_version_of_a_signal() -> None:
+    """A batch holding a signal and its re-delivery gives each version the tokens it gets
+    alone (incremental runs and a rebuild must give the same store)."""
+    from pseudonymise.tokens import NAME_PAIRS_COLUMN, name_pair_tokens
+
+    first = _household("a", [("anna", "V"), ("daan", "M")]).with_columns(
+        delivery_id=pl.lit("2024-01-31_VT01_01")
+    )
+    again = _household("a", [("anna", "V"), ("sem", "M"), ("lotte", "V")]).with_columns(
+        delivery_id=pl.lit("2024-02-29_VT01_01")
+    )
+    together = name_pair_tokens(pl.concat([first, again]), KEY_A)
+    alone = pl.concat([name_pair_tokens(first, KEY_A), name_pair_tokens(again, KEY_A)])
+    assert together.columns == ["region_code", "signal_id", "person_seq", NAME_PAIRS_COLUMN]
+    assert together.equals(alone)
+    assert together.get_column(NAME_PAIRS_COLUMN).list.len().to_list() == [1, 1, 2, 2, 2]

@@ -82,8 +82,21 @@ def test_erasure_holds_in_a_rebuild_from_scratch(tmp_path: Path) -> None:
         write_delivery(
             tmp_path / "2024-02-29_VT25_01", signals=[], persons=[], erasures=["VT25,S-002"]
         ),
+        _closed_version(tmp_path),  # S-001 re-delivered (not erased)
+        write_delivery(  # S-002 again after its erasure: refused and recorded
+            tmp_path / "2024-04-30_VT25_01", signals=[SIGNALS[1]], persons=[PERSONS[3]]
+        ),
     ]
-    incremental = _merge(_merge(IntakeTables.empty(), deliveries[0]), deliveries[1])
+    incremental = IntakeTables.empty()
+    for delivery in deliveries:
+        incremental = _merge(incremental, delivery)
     rebuild = _merge(IntakeTables.empty(), *deliveries)
-    assert incremental.signals.equals(rebuild.signals)
-    assert incremental.persons.equals(rebuild.persons)
+    in_pairs = _merge(_merge(IntakeTables.empty(), *deliveries[:2]), *deliveries[2:])
+    for other in (rebuild, in_pairs):
+        assert incremental.signals.equals(other.signals)
+        assert incremental.persons.equals(other.persons)
+        assert incremental.erasures.equals(other.erasures)
+        assert incremental.findings.equals(other.findings)
+        assert incremental.quarantine.equals(other.quarantine)
+    refused = rebuild.quarantine.filter(pl.col("reason") == "signal_erased")
+    assert set(refused["delivery_id"]) == {"2024-04-30_VT25_01"} and refused.height == 2

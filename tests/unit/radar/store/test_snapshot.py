@@ -41,10 +41,26 @@ def test_crash_before_pointer_swap_keeps_previous_snapshot(tmp_path: Path) -> No
     (store.snapshots / "v000002.tmp" / "numbers.parquet").write_bytes(b"partial")
     (store.snapshots / "v000002").mkdir()
     (store.work / "run").mkdir(parents=True)
+    (store.path / ".CURRENT.x1y2.tmp").write_text("v0000")  # an atomic write cut short
+    # the reports of the snapshot whose commit never happened, and those of the committed one
+    (store.reports / "runs" / "v000002").mkdir(parents=True)
+    (store.reports / "runs" / "v000002" / "summary.json").write_text("{}")
+    (store.reports / "runs" / "v000001").mkdir(parents=True)
+    (store.reports / "runs" / "v000001" / "summary.json").write_text("{}")
+    (store.reports / "runs" / "v000001" / ".quarantine.csv.abc.tmp").write_text("x")
     assert store.current().read(NUMBERS)["n"].to_list() == [1]
+    assert store.next_name() == "v000002"
     store.remove_leftovers()
     assert sorted(p.name for p in store.snapshots.iterdir()) == ["v000001"]
     assert not store.work.exists()
+    assert sorted(p.name for p in store.path.iterdir()) == [
+        "CURRENT",
+        "radar-store.json",
+        "reports",
+        "snapshots",
+    ]
+    assert [p.name for p in (store.reports / "runs").iterdir()] == ["v000001"]
+    assert [p.name for p in (store.reports / "runs" / "v000001").iterdir()] == ["summary.json"]
 
 
 def test_schema_version_mismatch_is_refused(tmp_path: Path) -> None:
