@@ -195,10 +195,12 @@ def publish_summary(summary: RunSummary) -> None:
         f"| {len(q['warnings'])} |"  # type: ignore[arg-type]
         for name, q in summary.quality.items()
     )
+    links = "\n".join(f"| {what} | {count:,} |" for what, count in summary.link_stats.items())
     create_markdown_artifact(
         key="radar-run-summary",
         markdown=f"# Radar run → {summary.snapshot}\n\n| what | count |\n|---|---:|\n{table}\n"
         + (f"\n## Rejected deliveries\n{rejected}\n" if rejected else "")
+        + (f"\n## Linkage\n\n| what | count |\n|---|---:|\n{links}\n" if links else "")
         + (
             "\n## Quality gates\n\n| gate | result | expectations | warnings |\n"
             f"|---|---|---:|---:|\n{gates}\n\nData Docs: `{summary.quality_report}`  \n"
