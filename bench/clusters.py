@@ -14,29 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linkage.cluster import components
+from linkage.cluster import components, conflicting
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-
-
-def conflicting(labels: I64, sig: I64, bsn: I64) -> npt.NDArray[np.bool_]:
-    """Per cluster label: True when the cluster holds a signal twice or two valid BSNs."""
-    n_labels = int(labels.max()) + 1 if labels.size else 0
-    bad = np.zeros(n_labels, dtype=np.bool_)
-    frame = pl.DataFrame({"c": labels, "s": sig, "b": bsn})
-    found = (
-        frame.group_by("c")
-        .agg(
-            (pl.col("s").n_unique() < pl.len()).alias("dup"),
-            (pl.col("b").filter(pl.col("b") >= 0).n_unique() > 1).alias("bsn"),
-        )
-        .filter(pl.col("dup") | pl.col("bsn"))
-        .get_column("c")
-        .to_numpy()
-    )
-    bad[found] = True
-    return bad
 
 
 def split_conflicts(

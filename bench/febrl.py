@@ -36,6 +36,7 @@ from typing import Any, Final, Literal
 import polars as pl
 
 from linkage.evaluate import pair_metrics
+from radar.contract.vocabulary import PERSON_OPTIONAL, PERSON_REQUIRED
 
 Postcodes = Literal["drop", "pc4"]
 #: Figures printed per engine.
@@ -52,25 +53,7 @@ FEBRL_ROWS: Final = (
 )
 REGIONS: Final = ("VT01", "VT02")
 RECEIVED_ON: Final = "2024-03-01"
-PERSON_COLUMNS: Final = (
-    "region_code",
-    "signal_id",
-    "person_seq",
-    "role",
-    "bsn",
-    "first_names",
-    "surname_prefix",
-    "surname",
-    "birth_date",
-    "age_estimate",
-    "sex",
-    "street",
-    "house_number",
-    "postcode",
-    "city",
-    "municipality_code",
-    "phone",
-)
+PERSON_COLUMNS: Final = (*PERSON_REQUIRED, *PERSON_OPTIONAL)
 
 
 def load() -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -39,12 +39,12 @@ def components(n: int, i: I64, j: I64) -> I64:
     return np.asarray(labels, dtype=np.int64)
 
 
-def _conflicting(labels: I64, sig: I64, bsn: I64, max_rows: int) -> npt.NDArray[np.bool_]:
-    """Per component label: True when the component breaks a guard."""
+def conflicting(labels: I64, sig: I64, bsn: I64) -> npt.NDArray[np.bool_]:
+    """Per cluster label: True when the cluster holds a signal twice or two valid BSNs."""
     n_labels = int(labels.max()) + 1 if labels.size else 0
-    size = np.bincount(labels, minlength=n_labels)
+    bad = np.zeros(n_labels, dtype=np.bool_)
     frame = pl.DataFrame({"c": labels, "s": sig, "b": bsn})
-    dup_sig = (
+    found = (
         frame.group_by("c")
         .agg(
             (pl.col("s").n_unique() < pl.len()).alias("dup"),
@@ -54,9 +54,15 @@ def _conflicting(labels: I64, sig: I64, bsn: I64, max_rows: int) -> npt.NDArray[
         .get_column("c")
         .to_numpy()
     )
-    bad = size > max_rows
-    bad[dup_sig] = True
+    bad[found] = True
     return bad
+
+
+def _conflicting(labels: I64, sig: I64, bsn: I64, max_rows: int) -> npt.NDArray[np.bool_]:
+    """Per component label: True when the component breaks a guard."""
+    n_labels = int(labels.max()) + 1 if labels.size else 0
+    size = np.bincount(labels, minlength=n_labels)
+    return np.asarray((size > max_rows) | conflicting(labels, sig, bsn), dtype=np.bool_)
 
 
 def _find(parent: list[int], x: int) -> int:
