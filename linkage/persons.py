@@ -158,9 +158,8 @@ def link_persons(
     prob = posterior(params.prior, total)
     # housemates share a surname, an address and a phone line: a link also needs evidence
     # about the person (a first name, a birth date, a BSN)
-    personal = (weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0) | (
-        weights["birth_date"] > 0
-    )
+    names_agree = weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0
+    personal = names_agree | (weights["birth_date"] > 0)
     alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & personal)
     in_context = household_links(
         p.clear["sig"],
@@ -169,8 +168,7 @@ def link_persons(
         # one shared name pair shows in the pairs of both its rows: counted once in the sum
         total - 0.5 * weights["name_pair"],
         # context never links two rows whose first names disagree or cannot be compared
-        (same_bsn | ~both_bsn)
-        & (weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0),
+        (same_bsn | ~both_bsn) & names_agree,
         min_pair_weight=s.household_min_pair_weight,
         min_signal_weight=s.household_min_signal_weight,
         min_pairs=s.household_min_pairs,
