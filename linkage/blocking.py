@@ -73,10 +73,18 @@ RULES: tuple[BlockRule, ...] = (
 )
 
 
-def _rule_pairs(rows: pl.DataFrame, rule: BlockRule, cap: int) -> tuple[pl.DataFrame, int]:
-    """Pairs (i < j, different signals) of one rule, and the rows skipped in oversized blocks."""
+def _rule_pairs(
+    rows: pl.DataFrame, rule: BlockRule, cap: int, restricted: bool = False
+) -> tuple[pl.DataFrame, int]:
+    """Pairs (i < j, different signals) of one rule, and the rows skipped in oversized blocks.
+
+    ``restricted``: only pairs with at least one fresh row (column ``_fresh``); block sizes
+    still count every row, so a block is skipped exactly when it would be without the
+    restriction.
+    """
     right_cols = rule.right or rule.left
-    left = rows.select("idx", "sig", *rule.left).drop_nulls()
+    base = ["idx", "sig", *(["_fresh"] if restricted else [])]
+    left = rows.select(*base, *rule.left).drop_nulls()
     if rule.right is None:
         size = pl.len().over(list(rule.left))
         sized = left.with_columns(size.alias("_n"))
@@ -84,18 +92,36 @@ def _rule_pairs(rows: pl.DataFrame, rule: BlockRule, cap: int) -> tuple[pl.DataF
         left = sized.filter(pl.col("_n") <= cap).drop("_n")
         right = left
     else:
-        right = rows.select("idx", "sig", *right_cols).drop_nulls()
+        right = rows.select(*base, *right_cols).drop_nulls()
         skipped = 0
     keys_r = [f"_k{n}" for n in range(len(right_cols))]
-    right = right.rename({"idx": "j", "sig": "sig_r", **dict(zip(right_cols, keys_r, strict=True))})
-    joined = left.rename({"idx": "i"}).join(
-        right, left_on=list(rule.left), right_on=keys_r, how="inner"
-    )
+    right = right.rename(
+        {"idx": "j", "sig": "sig_r", **dict(zip(right_cols, keys_r, strict=True))}
+    ).drop("_fresh", strict=False)
+    left = left.rename({"idx": "i"})
+    if restricted:
+        # fresh rows against every row; for a two-sided rule also every row against fresh ones
+        sides = [(left.filter(pl.col("_fresh")), right)]
+        if rule.right is not None:
+            fresh_right = rows.filter(pl.col("_fresh")).select("idx", "sig", *right_cols)
+            fresh_right = fresh_right.drop_nulls().rename(
+                {"idx": "j", "sig": "sig_r", **dict(zip(right_cols, keys_r, strict=True))}
+            )
+            sides.append((left, fresh_right))
+        joined = pl.concat(
+            [
+                a.drop("_fresh").join(b, left_on=list(rule.left), right_on=keys_r, how="inner")
+                for a, b in sides
+            ]
+        )
+    else:
+        joined = left.join(right, left_on=list(rule.left), right_on=keys_r, how="inner")
     pairs = joined.filter(pl.col("sig") != pl.col("sig_r")).select(
         pl.min_horizontal("i", "j").alias("i"), pl.max_horizontal("i", "j").alias("j")
     )
-    pairs = pairs.filter(pl.col("i") < pl.col("j")) if rule.right is None else pairs.unique()
-    return pairs, skipped
+    if rule.right is None and not restricted:
+        return pairs.filter(pl.col("i") < pl.col("j")), skipped
+    return pairs.unique(), skipped
 
 
 def name_pair_pairs(
@@ -103,12 +129,14 @@ def name_pair_pairs(
 ) -> tuple[pl.DataFrame, int]:
     """Household blocking: rows of two signals holding the same name-pair token (the same
     first name, and a housemate of the same first name in each). Tokens held by more than
-    ``cap`` rows are skipped."""
+    ``cap`` rows are skipped. With a ``_fresh`` column in ``sig``, only pairs touching a fresh
+    row."""
     rows = name_pairs.join(sig, on="idx").with_columns(pl.len().over("t").alias("_n"))
     skipped = int(rows.filter(pl.col("_n") > cap).height)
     rows = rows.filter(pl.col("_n") <= cap).drop("_n")
+    left = rows.filter(pl.col("_fresh")) if "_fresh" in rows.columns else rows
     pairs = (
-        rows.join(rows, on="t", suffix="_o")
+        left.join(rows, on="t", suffix="_o")
         .filter(pl.col("sig") != pl.col("sig_o"))
         .select(
             pl.min_horizontal("idx", "idx_o").alias("i"),
@@ -128,15 +156,18 @@ def lsh_keys(
     """
     n, words = filters.shape
     rng = np.random.default_rng(seed)
+    columns = np.ascontiguousarray(filters.T)  # a word of every row, contiguous
     out = np.zeros((n, bands), dtype=np.uint64)
+    one, bit_of = np.uint64(1), np.empty(n, dtype=np.uint64)
     for band in range(bands):
         positions = rng.choice(words * 64, size=band_bits, replace=False)
-        key = np.zeros(n, dtype=np.uint64)
-        for bit, pos in enumerate(positions):
-            word = filters[:, pos // 64]
-            set_bit = (word >> np.uint64(pos % 64)) & np.uint64(1)
-            key |= set_bit << np.uint64(bit)
-        out[:, band] = key | np.uint64(1 << 63)  # never 0 for a real filter
+        key = np.full(n, 1 << 63, dtype=np.uint64)  # never 0 for a real filter
+        for bit, pos in enumerate(positions):  # in place: no temporaries per bit
+            np.right_shift(columns[pos // 64], np.uint64(pos % 64), out=bit_of)
+            np.bitwise_and(bit_of, one, out=bit_of)
+            np.left_shift(bit_of, np.uint64(bit), out=bit_of)
+            np.bitwise_or(key, bit_of, out=key)
+        out[:, band] = key
     empty = bloom.popcount(filters) == 0
     out[empty] = 0
     return out
@@ -153,9 +184,9 @@ def _lsh_frame(
 ) -> tuple[pl.DataFrame, list[BlockRule]]:
     keys = lsh_keys(matrix, bands, band_bits, seed)
     names = [f"_lsh_{column}_{b}" for b in range(bands)]
-    frame = rows.select("idx", "sig", group).with_columns(
-        pl.Series(name, keys[:, b]).replace(0, None) for b, name in enumerate(names)
-    )
+    frame = rows.select(
+        "idx", "sig", group, *(["_fresh"] if "_fresh" in rows.columns else [])
+    ).with_columns(pl.Series(name, keys[:, b]).replace(0, None) for b, name in enumerate(names))
     rules = [BlockRule(f"lsh_{column}", (group, name)) for name in names]
     return frame, rules
 
@@ -171,17 +202,26 @@ def candidate_pairs(
     lsh_band_bits: int = 24,
     seed: int = 0,
     rules: tuple[BlockRule, ...] = RULES,
+    fresh: npt.NDArray[np.bool_] | None = None,
 ) -> Candidates:
-    """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns)."""
+    """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns).
+
+    ``fresh`` (a flag per ``idx``): only the pairs with at least one fresh row, the pairs an
+    incremental run adds to those found before (``linkage.incremental``).
+    """
+    restricted = fresh is not None
+    if fresh is not None:
+        rows = rows.with_columns(pl.Series("_fresh", fresh, dtype=pl.Boolean))
     parts: list[tuple[str, pl.DataFrame, int]] = []
     for rule in rules:
         cap = rule.max_rows or (
             max_address_block_rows if rule.name == "address" else max_block_rows
         )
-        pairs, skipped = _rule_pairs(rows, rule, cap)
+        pairs, skipped = _rule_pairs(rows, rule, cap, restricted)
         parts.append((rule.name, pairs, skipped))
     if name_pairs is not None:
-        pairs, skipped = name_pair_pairs(name_pairs, rows.select("idx", "sig"), max_block_rows)
+        sig_cols = ["idx", "sig", *(["_fresh"] if restricted else [])]
+        pairs, skipped = name_pair_pairs(name_pairs, rows.select(sig_cols), max_block_rows)
         parts.append(("name_pair", pairs, skipped))
     if lsh_bands > 0 and filters:
         for column, matrix in filters.items():
@@ -189,7 +229,7 @@ def candidate_pairs(
                 rows, column, matrix, "salt_year", lsh_bands, lsh_band_bits, seed
             )
             for rule in lsh_rules:
-                pairs, skipped = _rule_pairs(frame, rule, max_block_rows)
+                pairs, skipped = _rule_pairs(frame, rule, max_block_rows, restricted)
                 parts.append((rule.name, pairs, skipped))
     names = tuple(dict.fromkeys(name for name, _, _ in parts))
     bit = {name: 1 << n for n, name in enumerate(names)}
