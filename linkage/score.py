@@ -154,8 +154,19 @@ def train(
         else:
             chosen = [v for r, v in found[f] if r in _AVERAGED]
         m_final[f] = np.mean(chosen, axis=0) if chosen else start[f]
+    if not any(rule == "bsn" for rule, _ in found["full_name_token"]):
+        _full_name_from_the_names(m_final)
     _initial_no_stronger_than_a_similar_name(m_final, u)
     return FSParams(m_final, u, _prior(p, bsn_pairs, sessions), sessions)
+
+
+def _full_name_from_the_names(m: dict[str, F64]) -> None:
+    """Without BSNs no session trains the full-name token (every other identity block fixes a
+    name or compares the filters instead). Its m then follows from the name features: a
+    person's two records carry the same full name when both the first name and the surname
+    agree (level 1), which the identity sessions did estimate."""
+    same = float(m["first_name"][1] * m["surname"][1])
+    m["full_name_token"] = np.asarray([0.0, same, 1.0 - same], dtype=np.float64)
 
 
 def _initial_no_stronger_than_a_similar_name(m: dict[str, F64], u: dict[str, F64]) -> None:

@@ -214,3 +214,23 @@ def test_a_housemate_without_personal_evidence_stays_apart() -> None:
         ]
     )
     assert ids[("s1", 1)] != ids[("s2", 1)]
+
+
+def test_swapped_first_name_and_surname_count_as_the_same_full_name() -> None:
+    swapped = {"first_names": "vries", "surname": "johanna", "surname_prefix": None}
+    rows = [_row("s1", surname_prefix=None), _row("s2", **swapped)]
+    ids, result = _link(rows)
+    levels = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
+    level = dict(zip(levels["feature"], levels["agreement"], strict=True))
+    assert level["full_name_token"] == "same full name"
+    assert level["first_name"] == level["surname"] == "not comparable"
+    assert ids[("s1", 1)] == ids[("s2", 1)]
+
+
+def test_first_names_compare_through_the_full_name_when_birth_months_differ() -> None:
+    rows = [_row("s1"), _row("s2", birth_month=5)]
+    _, result = _link(rows)
+    levels = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
+    level = dict(zip(levels["feature"], levels["agreement"], strict=True))
+    assert level["first_name"] == "dice >= 0.95"
+    assert level["surname"] == "dice >= 0.95"
