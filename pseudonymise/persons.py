@@ -84,7 +84,11 @@ def _input(persons: pl.DataFrame) -> pl.DataFrame:
 
 
 def _address_line() -> pl.Expr:
-    """``'<street> <number><suffix>'``; the street alone when the number is missing."""
+    """``'<street> <number><suffix>'``; the street alone when the number is missing.
+
+    Without a municipality code (the filter's salt) the place name follows, when there is
+    one: otherwise the same street and number in two towns would look like one address.
+    """
     street = pl.col("street").str.strip_chars().str.to_lowercase()
     number = pl.concat_str(
         [pl.col("house_number").cast(pl.Utf8), pl.col("house_number_suffix").fill_null("")]
@@ -94,6 +98,9 @@ def _address_line() -> pl.Expr:
         .then(street)
         .otherwise(pl.concat_str([street, number], separator=" "))
     )
+    place = pl.col("city").str.strip_chars().str.to_lowercase()
+    unsalted = pl.col("municipality_code").is_null() & (place.str.len_bytes() > 0)
+    line = pl.when(unsalted).then(pl.concat_str([line, place], separator=" ")).otherwise(line)
     return pl.when(street.str.len_bytes() > 0).then(line)
 
 

@@ -115,6 +115,23 @@ def test_equal_persons_get_equal_encodings_and_name_filters_compare(persons: pl.
     assert out["tok_initial_birth_date"][0] == out["tok_initial_birth_date"][2]
 
 
+def test_the_place_tells_addresses_apart_only_without_a_municipality(
+    persons: pl.DataFrame,
+) -> None:
+    row = persons.head(1).with_columns(
+        street=pl.lit("kerkstraat"), house_number=pl.lit(12, pl.Int32), city=pl.lit("ergens")
+    )
+    elsewhere = row.with_columns(city=pl.lit("nergenshuizen"))
+    unsalted = pl.concat([row, elsewhere]).with_columns(
+        municipality_code=pl.lit(None, pl.Utf8), person_seq=pl.Series([3, 4], dtype=pl.Int32)
+    )
+    out = pseudonymise_persons(pl.concat([row, elsewhere, unsalted]), KEY)
+    m = bloom.to_numpy(out["bf_address"])
+    assert np.array_equal(m[0], m[1])  # the municipality salts the filter; the place adds nothing
+    # without it, the place is part of the address: below the "similar address" cut (0.85)
+    assert bloom.dice(m[[2]], m[[3]])[0] < 0.85
+
+
 def test_empty_row_gives_nulls_not_errors(persons: pl.DataFrame) -> None:
     empty = pl.DataFrame(
         {"region_code": ["VT01"], "signal_id": ["S9"], "person_seq": [1], "bsn_status": ["missing"]}
