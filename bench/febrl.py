@@ -219,7 +219,7 @@ def missed_pairs(
     Candidates come from the same blocking call as ``link_persons``; scores from the same
     comparison, weights and posterior; the clustering guards explain the rest.
     """
-    from linkage.blocking import candidate_pairs
+    from linkage.blocking import LSH_FILTERS, candidate_pairs
     from linkage.compare import FEATURES, compare
     from linkage.score import pair_weights, posterior
     from radar.settings import LinkageSettings
@@ -249,7 +249,7 @@ def missed_pairs(
     pairs, i, j = pairs.filter(pl.Series(missed)), i[missed], j[missed]
     cands = candidate_pairs(
         p.rows,
-        filters={"bf_surname": p.filters["bf_surname"]},
+        filters={f: p.filters[f] for f in LSH_FILTERS},
         name_pairs=p.name_pairs,
         max_block_rows=s.max_block_rows,
         max_address_block_rows=s.max_address_block_rows,

@@ -172,6 +172,35 @@ def swapped_names(
     return np.asarray(_eq(p.codes["tok_full_name_sex"], i, j) & compared & disagree)
 
 
+def crossed_names(p: Prepared, i: I64, j: I64, first_name: I8, surname: I8) -> None:
+    """Names the birth-date salts kept apart, compared through the filters salted by the other
+    name (``pseudonymise.persons.CROSS_SALTED``), in place.
+
+    Where a name's own filters could not be compared (the birth years differ, or one side has
+    none), a Dice of at least 0.6 between its filters salted by the other name means the other
+    name is the same (under different salts filters are unrelated: Dice about 0.2) and gives
+    this name its Dice level, the other name level 1. A lower Dice is no evidence either way
+    (the other names may differ), so the levels stay 0 and the full-name token decides; so
+    does an equal full-name token (both names the same).
+    """
+    initials = (p.clear["initials"][i] == 1) | (p.clear["initials"][j] == 1)
+    # the same full name is the full-name token's evidence (and its term frequency)
+    other = ~initials & ~_eq(p.codes["tok_full_name_sex"], i, j)
+    open_first = np.flatnonzero((first_name == 0) & other)
+    open_surname = np.flatnonzero((surname == 0) & other)
+    cut = _DICE_BANDS[-1]
+    for where, column, own, other in (
+        (open_first, "bf_first_name_x", first_name, surname),
+        (open_surname, "bf_surname_x", surname, first_name),
+    ):
+        if where.size == 0:
+            continue
+        dice = np.nan_to_num(name_dice(p, column, i[where], j[where]))
+        hit = where[dice >= cut]
+        own[hit] = _dice_level(dice[dice >= cut])
+        other[hit[other[hit] == 0]] = 1
+
+
 def surname_level(p: Prepared, i: I64, j: I64, dice: npt.NDArray[np.float64]) -> I8:
     comparable = _surname_comparable(p, i, j) & ~np.isnan(dice)
     return np.where(comparable, _dice_level(np.nan_to_num(dice)), 0).astype(np.int8)
@@ -242,6 +271,7 @@ def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
     # surnames agree, equal full-name tokens say the first names agree too
     same_first = (first_name == 0) & (surname == 1) & _eq(p.codes["tok_full_name_sex"], i, j)
     first_name[same_first] = 1
+    crossed_names(p, i, j, first_name, surname)
     full_name = full_name_level(p, i, j, first_name, surname)
     return {
         "birth_date": birth_date_level(p, i, j),
