@@ -246,3 +246,35 @@ def test_a_typo_in_the_birth_year_keeps_a_name_comparable_through_the_other_name
     assert level["surname"] in ("dice >= 0.8", "dice >= 0.6")
     assert level["full_name_token"] == "not comparable"
     assert ids[("s1", 1)] == ids[("s2", 1)]
+
+
+def test_without_bsns_the_prior_counts_the_expected_matches_among_candidates() -> None:
+    people = [
+        {"first_names": first, "surname": last, "birth_year": 1950 + 7 * n, "house_number": n}
+        for n, (first, last) in enumerate(
+            [
+                ("anna", "bakker"),
+                ("piet", "visser"),
+                ("kees", "smit"),
+                ("truus", "mulder"),
+                ("ahmed", "yilmaz"),
+                ("sanne", "dekker"),
+            ]
+        )
+    ]
+    rows = [_row(f"s{n}", **person) for n, person in enumerate(people)]
+    # the second records of half of them have another birth day and a typo in the first
+    # name: no identity block holds them
+    rows += [
+        _row(f"t{n}", **(person | {"birth_day": 20, "first_names": person["first_names"] + "h"}))
+        if n % 2
+        else _row(f"t{n}", **person)
+        for n, person in enumerate(people)
+    ]
+    ids, result = _link(rows)
+    assert all(ids[(f"s{n}", 1)] == ids[(f"t{n}", 1)] for n in range(6))
+    sessions = [s for s in result.params.sessions if s.name != "bsn"]
+    lower = max(s.match_share * s.pairs for s in sessions)
+    assert lower < 5  # the identity sessions see only some of the six pairs
+    pairs = result._prepared.size * (result._prepared.size - 1) / 2
+    assert 5.5 <= result.params.prior * pairs <= 6 + 2  # the six true pairs, and little else
