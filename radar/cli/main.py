@@ -335,8 +335,8 @@ def bench_dask(
 @bench_app.command("febrl")
 def bench_febrl(
     postcodes: Annotated[
-        str, typer.Option(help="Australian postcodes: 'drop' or 'pc4' (NNNN + AA)")
-    ] = "drop",
+        str, typer.Option(help="Australian postcodes: 'pc4' (NNNN + AA) or 'drop'")
+    ] = "pc4",
     splink: Annotated[bool, typer.Option(help="also run Splink 5 on the raw files")] = True,
 ) -> None:
     """FEBRL4 (file A as VT01, file B as VT02, no soc_sec_id) through the whole pipeline."""
