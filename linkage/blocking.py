@@ -10,7 +10,8 @@ Locality-sensitive blocking covers what exact tokens miss (a typo in the surname
 a call name): the name Bloom filters are cut into bands of sampled bit positions; rows of the
 same birth year whose filters agree on every sampled bit of a band become candidates. The
 filters are salted (surname by birth year, first name by birth year and month), so the birth
-year is part of the key anyway.
+year is part of the key anyway; the filters salted by the other name are banded across all
+years (the same first name and a similar surname, across a typo in the birth year).
 
 Rows are addressed by their position ``idx`` in the prepared frame (``linkage.prepare``).
 """
@@ -71,6 +72,12 @@ RULES: tuple[BlockRule, ...] = (
     # only an age), within a region so that common names stay small blocks nationally
     BlockRule("full_name", ("tok_full_name_sex",)),
 )
+
+
+#: Filters salted by the other name, not the birth year: LSH compares them across years.
+UNGROUPED_FILTERS: tuple[str, ...] = ("bf_first_name_x", "bf_surname_x")
+#: The filters ``link_persons`` bands.
+LSH_FILTERS: tuple[str, ...] = ("bf_surname", "bf_surname_x")
 
 
 def _rule_pairs(
@@ -184,8 +191,9 @@ def _lsh_frame(
 ) -> tuple[pl.DataFrame, list[BlockRule]]:
     keys = lsh_keys(matrix, bands, band_bits, seed)
     names = [f"_lsh_{column}_{b}" for b in range(bands)]
+    grouping = pl.col(group) if group in rows.columns else pl.lit(0).alias(group)
     frame = rows.select(
-        "idx", "sig", group, *(["_fresh"] if "_fresh" in rows.columns else [])
+        "idx", "sig", grouping, *(["_fresh"] if "_fresh" in rows.columns else [])
     ).with_columns(pl.Series(name, keys[:, b]).replace(0, None) for b, name in enumerate(names))
     rules = [BlockRule(f"lsh_{column}", (group, name)) for name in names]
     return frame, rules
@@ -206,8 +214,10 @@ def candidate_pairs(
 ) -> Candidates:
     """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns).
 
-    ``fresh`` (a flag per ``idx``): only the pairs with at least one fresh row, the pairs an
-    incremental run adds to those found before (``linkage.incremental``).
+    LSH runs over each of ``filters`` within its salt group: the birth year (``salt_year``)
+    for filters salted by it, everything at once for those salted by the other name
+    (``UNGROUPED_FILTERS``). ``fresh`` (a flag per ``idx``): only the pairs with at least one
+    fresh row, the pairs an incremental run adds to those found before (``linkage.incremental``).
     """
     restricted = fresh is not None
     if fresh is not None:
@@ -225,8 +235,9 @@ def candidate_pairs(
         parts.append(("name_pair", pairs, skipped))
     if lsh_bands > 0 and filters:
         for column, matrix in filters.items():
+            group = "_all" if column in UNGROUPED_FILTERS else "salt_year"
             frame, lsh_rules = _lsh_frame(
-                rows, column, matrix, "salt_year", lsh_bands, lsh_band_bits, seed
+                rows, column, matrix, group, lsh_bands, lsh_band_bits, seed
             )
             for rule in lsh_rules:
                 pairs, skipped = _rule_pairs(frame, rule, max_block_rows, restricted)

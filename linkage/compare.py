@@ -19,7 +19,11 @@ columns, never a value:
   1 agree, 2 disagree;
 * ``full_name_token``: only where neither name filter can be compared (salted by different
   birth years, or one side has no birth date): 1 the first name, surname and sex token
-  agrees, 2 it differs. The name features never both carry evidence for a pair;
+  agrees, 2 it differs. The name features never both carry evidence for a pair. The token
+  is order-free: a pair whose compared name filters all disagree while the tokens agree has
+  its names swapped; its filter levels become 0 and the token's level 1 counts instead.
+  Where only the first-name filters cannot be compared (birth months differ) and the
+  surnames agree, equal tokens give the first name level 1;
 * ``name_pair``: where the first-name filters cannot be compared and the full names do not
   agree: 1 the two rows share a name-pair token (the same first name and sex, and a person
   of the same first name and sex in each signal), 2 both have name pairs but share none.
@@ -143,12 +147,58 @@ def first_name_level(p: Prepared, i: I64, j: I64, dice: npt.NDArray[np.float64])
 
 
 def full_name_level(p: Prepared, i: I64, j: I64, first_name: I8, surname: I8) -> I8:
-    """1 equal full-name tokens, 2 different ones, where no name filter was compared."""
+    """1 equal full-name tokens, 2 different ones, where no name filter was compared.
+
+    The token holds both names in either order, so it also agrees when one delivery swapped
+    first name and surname. Such a pair has name filters that disagree (level 4) and an
+    equal token: :func:`swapped_names` then takes the names' evidence from the token.
+    """
     codes = p.codes["tok_full_name_sex"]
     unfiltered = (first_name == 0) & (surname == 0)
     level = np.where(_both(codes, i, j) & unfiltered, 2, 0).astype(np.int8)
     level[(level == 2) & (codes[i] == codes[j])] = 1
     return level
+
+
+def swapped_names(
+    p: Prepared, i: I64, j: I64, first_name: I8, surname: I8
+) -> npt.NDArray[np.bool_]:
+    """Pairs whose full-name tokens agree while every compared name filter disagrees: the
+    same two names, delivered the other way round (first name as surname and back)."""
+    last = len(_DICE_BANDS) + 1
+    compared = (first_name > 0) | (surname > 0)
+    disagree = (first_name == 0) | (first_name == last)
+    disagree &= (surname == 0) | (surname == last)
+    return np.asarray(_eq(p.codes["tok_full_name_sex"], i, j) & compared & disagree)
+
+
+def crossed_names(p: Prepared, i: I64, j: I64, first_name: I8, surname: I8) -> None:
+    """Names the birth-date salts kept apart, compared through the filters salted by the other
+    name (``pseudonymise.persons.CROSS_SALTED``), in place.
+
+    Where a name's own filters could not be compared (the birth years differ, or one side has
+    none), a Dice of at least 0.6 between its filters salted by the other name means the other
+    name is the same (under different salts filters are unrelated: Dice about 0.2) and gives
+    this name its Dice level, the other name level 1. A lower Dice is no evidence either way
+    (the other names may differ), so the levels stay 0 and the full-name token decides; so
+    does an equal full-name token (both names the same).
+    """
+    initials = (p.clear["initials"][i] == 1) | (p.clear["initials"][j] == 1)
+    # the same full name is the full-name token's evidence (and its term frequency)
+    other = ~initials & ~_eq(p.codes["tok_full_name_sex"], i, j)
+    open_first = np.flatnonzero((first_name == 0) & other)
+    open_surname = np.flatnonzero((surname == 0) & other)
+    cut = _DICE_BANDS[-1]
+    for where, column, own, other in (
+        (open_first, "bf_first_name_x", first_name, surname),
+        (open_surname, "bf_surname_x", surname, first_name),
+    ):
+        if where.size == 0:
+            continue
+        dice = np.nan_to_num(name_dice(p, column, i[where], j[where]))
+        hit = where[dice >= cut]
+        own[hit] = _dice_level(dice[dice >= cut])
+        other[hit[other[hit] == 0]] = 1
 
 
 def surname_level(p: Prepared, i: I64, j: I64, dice: npt.NDArray[np.float64]) -> I8:
@@ -214,6 +264,14 @@ def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
     """The level of every feature for the pairs ``(i[n], j[n])``."""
     first_name = first_name_level(p, i, j, name_dice(p, "bf_first_name", i, j))
     surname = surname_level(p, i, j, name_dice(p, "bf_surname", i, j))
+    swapped = swapped_names(p, i, j, first_name, surname)
+    first_name[swapped] = 0
+    surname[swapped] = 0
+    # first-name filters salted by different birth months cannot be compared; when the
+    # surnames agree, equal full-name tokens say the first names agree too
+    same_first = (first_name == 0) & (surname == 1) & _eq(p.codes["tok_full_name_sex"], i, j)
+    first_name[same_first] = 1
+    crossed_names(p, i, j, first_name, surname)
     full_name = full_name_level(p, i, j, first_name, surname)
     return {
         "birth_date": birth_date_level(p, i, j),

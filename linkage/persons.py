@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linkage.blocking import candidate_pairs
+from linkage.blocking import LSH_FILTERS, candidate_pairs
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.household import household_links
@@ -149,7 +149,7 @@ def link_persons(
     clock["prepare"] = time.perf_counter() - started
     cands = candidate_pairs(
         p.rows,
-        filters={"bf_surname": p.filters["bf_surname"]},
+        filters={f: p.filters[f] for f in LSH_FILTERS},
         name_pairs=p.name_pairs,
         max_block_rows=s.max_block_rows,
         max_address_block_rows=s.max_address_block_rows,

@@ -10,7 +10,7 @@ is weaker evidence than agreeing on a rare one. Only common values are affected 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -28,6 +28,7 @@ I8 = npt.NDArray[np.int8]
 _TF_MIN_ROWS: Final = 5
 _FREQUENCY_SCHEMA: Final = {"feature": pl.String, "key": pl.UInt64, "freq": pl.Float64}
 _MIN_BSN_ROWS: Final = 200
+_PRIOR_ITERATIONS: Final = 50
 #: Training sessions: the blocking rule and the features it may estimate.
 SESSIONS: Final = (
     ("first_name_birth_date", ("surname", "sex", "address", "phone")),
@@ -241,8 +242,22 @@ def train(
         else:
             chosen = [v for r, v in found[f] if r in _AVERAGED]
         m_final[f] = np.mean(chosen, axis=0) if chosen else start[f]
+    if not any(rule == "bsn" for rule, _ in found["full_name_token"]):
+        _full_name_from_the_names(m_final)
     _initial_no_stronger_than_a_similar_name(m_final, u)
-    return FSParams(m_final, u, _prior(p, bsn_pairs, sessions), sessions)
+    params = FSParams(m_final, u, _prior(p, bsn_pairs, sessions), sessions)
+    if not _bsn_prior(p, bsn_pairs):
+        params = replace(params, prior=_prior_from_candidates(params, levels, p.size))
+    return params
+
+
+def _full_name_from_the_names(m: dict[str, F64]) -> None:
+    """Without BSNs no session trains the full-name token (every other identity block fixes a
+    name or compares the filters instead). Its m then follows from the name features: a
+    person's two records carry the same full name when both the first name and the surname
+    agree (level 1), which the identity sessions did estimate."""
+    same = float(m["first_name"][1] * m["surname"][1])
+    m["full_name_token"] = np.asarray([0.0, same, 1.0 - same], dtype=np.float64)
 
 
 def _initial_no_stronger_than_a_similar_name(m: dict[str, F64], u: dict[str, F64]) -> None:
@@ -254,14 +269,39 @@ def _initial_no_stronger_than_a_similar_name(m: dict[str, F64], u: dict[str, F64
     fu[5] = fm[5] * fu[3] / max(fm[3], 1e-9)
 
 
+def _bsn_prior(p: Prepared, bsn_pairs: int) -> bool:
+    """Enough rows with a valid BSN to count the prior from BSN agreement."""
+    return int((p.codes["tok_bsn"] >= 0).sum()) >= _MIN_BSN_ROWS and bsn_pairs > 0
+
+
+def _prior_from_candidates(params: FSParams, levels: dict[str, I8], rows: int) -> float:
+    """Without BSNs: the prior at which the expected matches among the candidate pairs (the
+    sum of their posteriors, weights without term frequencies) equal prior x all pairs.
+
+    Pairs that are no candidate count as non-matches. The fixed point starts from the lower
+    bound of the identity sessions and only moves up from it.
+    """
+    weights = params.weights()
+    total = np.sum([weights[f][levels[f].astype(np.int64)] for f in FEATURES], axis=0)
+    pairs = max(rows * (rows - 1) / 2, 1.0)
+    prior = params.prior
+    for _ in range(_PRIOR_ITERATIONS):
+        moved = float(np.clip(posterior(prior, total).sum() / pairs, params.prior, 0.5))
+        if abs(moved - prior) <= 1e-3 * prior:
+            return moved
+        prior = moved
+    return prior
+
+
 def _prior(p: Prepared, bsn_pairs: int, sessions: list[EMSession]) -> float:
     """Chance that two random rows are the same person.
 
     From the rows with a valid BSN (equal tokens = same person) when there are enough of
-    them; otherwise from the matches EM found in the identity sessions (a lower bound).
+    them; otherwise from the matches EM found in the identity sessions (a lower bound, which
+    ``_prior_from_candidates`` then raises).
     """
     with_bsn = int((p.codes["tok_bsn"] >= 0).sum())
-    if with_bsn >= _MIN_BSN_ROWS and bsn_pairs > 0:
+    if _bsn_prior(p, bsn_pairs):
         prior = bsn_pairs / (with_bsn * (with_bsn - 1) / 2)
     else:
         found = max((s.match_share * s.pairs for s in sessions if s.name != "bsn"), default=1.0)

@@ -76,6 +76,7 @@ _ALPHABET: Final = "abcdefghijklmnopqrstuvwxyz0123456789 -'."
 _SYMBOLS: Final = 64  # codes per character; a bigram code is c1 * 64 + c2 (12 bits)
 _BIGRAMS: Final = _SYMBOLS * _SYMBOLS
 _DEFAULT_CHUNK_ROWS: Final = 1 << 16
+_DENSE_COMBOS: Final = 1 << 26  # salts x bigrams up to which a dense lookup table is used
 
 
 def _char_table() -> tuple[npt.NDArray[np.uint16], list[str]]:
@@ -239,12 +240,17 @@ def encode(
     rows, first, codes = _bigram_codes(values)
     salt_idx, salt_names = _salt_index(salts, n)
     counts = np.diff(np.r_[first, codes.size])
-    combo = np.repeat(salt_idx[rows].astype(np.int32) * _BIGRAMS, counts) + codes
-    present = np.zeros(len(salt_names) * _BIGRAMS, dtype=bool)
-    present[combo] = True
-    distinct = np.flatnonzero(present)
-    lookup = np.zeros(present.size, dtype=np.int32)
-    lookup[distinct] = np.arange(distinct.size, dtype=np.int32)
+    combo = np.repeat(salt_idx[rows].astype(np.int64) * _BIGRAMS, counts) + codes
+    if len(salt_names) * _BIGRAMS <= _DENSE_COMBOS:
+        present = np.zeros(len(salt_names) * _BIGRAMS, dtype=bool)
+        present[combo] = True
+        distinct = np.flatnonzero(present)
+        lookup = np.zeros(present.size, dtype=np.int32)
+        lookup[distinct] = np.arange(distinct.size, dtype=np.int32)
+        mask_of = lookup[combo]
+    else:  # many salts (a salt per name): sort instead of a dense table of every combination
+        distinct, inverse = np.unique(combo, return_inverse=True)
+        mask_of = inverse.astype(np.int32).ravel()
     masks = (
         _masks(qgram_positions(hmac_key, salt_names, distinct, params), params, chunk_rows)
         if distinct.size
@@ -254,7 +260,7 @@ def encode(
     for lo in range(0, rows.size, max(chunk_rows, 1)):  # chunks of rows, bounded memory
         starts = first[lo : lo + chunk_rows]
         stop = first[lo + chunk_rows] if lo + chunk_rows < rows.size else codes.size
-        gathered = masks[lookup[combo[starts[0] : stop]]]
+        gathered = masks[mask_of[starts[0] : stop]]
         words[rows[lo : lo + chunk_rows]] = np.bitwise_or.reduceat(
             gathered, starts - starts[0], axis=0
         )

@@ -33,6 +33,18 @@ FIELD_SALTS: Final[dict[str, Salt]] = {
     "address": "municipality",
 }
 
+#: Name filters salted by the other name (``bf_first_name_x``: the first name under the
+#: surname, ``bf_surname_x``: the surname under the first name), keyed apart from the fields'
+#: own filters. Their salts are names, never stored, and do not depend on the birth date: two
+#: records of a person with a typo in the birth year (or one without a birth date) still
+#: compare one name when the other is spelled the same. An equal filter means an equal first
+#: name and surname, which the full-name token says already; measured with
+#: ``pseudonymise.attack`` (README, privacy model).
+CROSS_SALTED: Final[dict[str, tuple[str, str]]] = {
+    "first_name_x": ("bf_first_name", "bf_surname"),
+    "surname_x": ("bf_surname", "bf_first_name"),
+}
+
 
 def salt_expr(salt: Salt) -> pl.Expr:
     """The salt string of a row, from ``birth_year``, ``birth_month``, ``municipality_code``.
@@ -84,7 +96,11 @@ def _input(persons: pl.DataFrame) -> pl.DataFrame:
 
 
 def _address_line() -> pl.Expr:
-    """``'<street> <number><suffix>'``; the street alone when the number is missing."""
+    """``'<street> <number><suffix>'``; the street alone when the number is missing.
+
+    Without a municipality code (the filter's salt) the place name follows, when there is
+    one: otherwise the same street and number in two towns would look like one address.
+    """
     street = pl.col("street").str.strip_chars().str.to_lowercase()
     number = pl.concat_str(
         [pl.col("house_number").cast(pl.Utf8), pl.col("house_number_suffix").fill_null("")]
@@ -94,6 +110,9 @@ def _address_line() -> pl.Expr:
         .then(street)
         .otherwise(pl.concat_str([street, number], separator=" "))
     )
+    place = pl.col("city").str.strip_chars().str.to_lowercase()
+    unsalted = pl.col("municipality_code").is_null() & (place.str.len_bytes() > 0)
+    line = pl.when(unsalted).then(pl.concat_str([line, place], separator=" ")).otherwise(line)
     return pl.when(street.str.len_bytes() > 0).then(line)
 
 
@@ -130,6 +149,15 @@ def _pseudonymise_part(frame: pl.DataFrame, key: MasterKey) -> pl.DataFrame:
         )
         for name in FIELD_SALTS
     ]
+    # each name salted by the other one: comparable across birth years (CROSS_SALTED)
+    first, last = fields.get_column("bf_first_name"), fields.get_column("bf_surname")
+    named = first.str.len_chars().fill_null(0).ge(2) & last.is_not_null()
+    for name, (values, salts) in CROSS_SALTED.items():
+        column = fields.get_column(values).zip_with(named, pl.Series([None], dtype=pl.Utf8))
+        encoded = bloom.encode(
+            column, key.derive_hmac_key(f"bloom/{name}"), NAME_PARAMS, salts=fields[salts]
+        )
+        filters.append(encoded.alias(f"bf_{name}"))
     return clear.with_columns(*filters, pl.lit(key.key_id, dtype=pl.Utf8).alias("key_id"))
 
 

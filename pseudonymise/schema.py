@@ -22,12 +22,18 @@ from pseudonymise.tokens import TOKEN_COLUMNS as TOKEN_COLUMNS
 from radar.contract.schemas import TableSchema
 from radar.errors import SchemaError
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 TABLE_NAME: Final = "pseudonymised_persons"
 BLOOM_BITS: Final = 512
 BLOOM_WORDS: Final = BLOOM_BITS // 64
 
-BLOOM_COLUMNS: Final = ("bf_first_name", "bf_surname", "bf_address")
+BLOOM_COLUMNS: Final = (
+    "bf_first_name",
+    "bf_surname",
+    "bf_address",
+    "bf_first_name_x",
+    "bf_surname_x",
+)
 
 _COLUMNS: dict[str, pl.DataType] = {
     "region_code": pl.String(),

@@ -92,6 +92,16 @@ def _join(*parts: pl.Expr) -> pl.Expr:
     return pl.concat_str(list(parts), separator=SEP)
 
 
+def _full_name_sex() -> pl.Expr:
+    """First given name and surname in either order (sorted: a delivery that swapped them
+    gives the same token), and the sex when it is known (an unknown sex is an empty field,
+    not a missing token). Only for a first name that is not an initial."""
+    first, last = first_given_name(), surname_core()
+    sex = pl.col("sex").replace("O", None).fill_null("")
+    names = _join(pl.min_horizontal(first, last), pl.max_horizontal(first, last))
+    return pl.when((first.str.len_chars() >= 2) & last.is_not_null()).then(_join(names, sex))
+
+
 @dataclass(frozen=True, slots=True)
 class TokenSpec:
     """One token column: its name, its key purpose and how its message is built."""
@@ -129,9 +139,7 @@ TOKEN_SPECS: Final[tuple[TokenSpec, ...]] = (
         # does not (0.4%, against 0.03% for guessing the most frequent name)
         "tok_full_name_sex",
         "token/full_name_sex",
-        lambda: pl.when(first_given_name().str.len_chars() >= 2).then(  # not an initial
-            _join(first_given_name(), surname_core(), pl.col("sex").replace("O", None))
-        ),
+        _full_name_sex,
     ),
     TokenSpec(
         "tok_initial_birth_date",

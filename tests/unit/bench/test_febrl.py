@@ -8,10 +8,14 @@ import polars as pl
 import pytest
 
 from bench.febrl import (
+    MISS_CLASSES,
+    MISS_FIELDS,
     PERSON_COLUMNS,
     Postcodes,
     delivery_frames,
     load,
+    miss_summary,
+    radar_febrl,
     record_number,
     write_deliveries,
 )
@@ -97,3 +101,17 @@ def test_deliveries_pass_intake_with_fields_mapped(
         valid = expected.str.contains(r"^[1-9]\d{3}$")
         assert postcode.null_count() == int((~valid).sum())
         assert set(postcode.drop_nulls().str.slice(4)) == {"AA"}
+
+
+def test_missed_pairs_are_the_true_pairs_not_linked_each_with_a_cause(febrl: Files) -> None:
+    a, b = febrl
+    a = a.head(300)
+    kept = a.select(record_number(pl.col("rec_id"))).to_series().implode()
+    b = b.filter(record_number(pl.col("rec_id")).is_in(kept))
+    figures, missed = radar_febrl(a, b, misses=True)
+    assert figures["predicted_pairs"] == figures["tp_pairs"]  # no false link on this sample
+    assert missed.height == 300 - figures["tp_pairs"] > 0
+    assert set(missed.get_column("why")) <= set(MISS_CLASSES)
+    summary = miss_summary(missed)
+    assert summary.get_column("pairs").sum() == missed.height
+    assert set(summary.columns) == {"why", "pairs", "swapped", *MISS_FIELDS}

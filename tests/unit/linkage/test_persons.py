@@ -214,3 +214,67 @@ def test_a_housemate_without_personal_evidence_stays_apart() -> None:
         ]
     )
     assert ids[("s1", 1)] != ids[("s2", 1)]
+
+
+def test_swapped_first_name_and_surname_count_as_the_same_full_name() -> None:
+    swapped = {"first_names": "vries", "surname": "johanna", "surname_prefix": None}
+    rows = [_row("s1", surname_prefix=None), _row("s2", **swapped)]
+    ids, result = _link(rows)
+    levels = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
+    level = dict(zip(levels["feature"], levels["agreement"], strict=True))
+    assert level["full_name_token"] == "same full name"
+    assert level["first_name"] == level["surname"] == "not comparable"
+    assert ids[("s1", 1)] == ids[("s2", 1)]
+
+
+def test_first_names_compare_through_the_full_name_when_birth_months_differ() -> None:
+    rows = [_row("s1"), _row("s2", birth_month=5)]
+    _, result = _link(rows)
+    levels = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
+    level = dict(zip(levels["feature"], levels["agreement"], strict=True))
+    assert level["first_name"] == "dice >= 0.95"
+    assert level["surname"] == "dice >= 0.95"
+
+
+def test_a_typo_in_the_birth_year_keeps_a_name_comparable_through_the_other_name() -> None:
+    rows = [_row("s1"), _row("s2", birth_year=1958, surname="vriez")]
+    ids, result = _link(rows)
+    assert result.pairs_per_rule["lsh_bf_surname_x"] >= 1  # same first name, similar surname
+    levels = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
+    level = dict(zip(levels["feature"], levels["agreement"], strict=True))
+    assert level["first_name"] == "dice >= 0.95"
+    assert level["surname"] in ("dice >= 0.8", "dice >= 0.6")
+    assert level["full_name_token"] == "not comparable"
+    assert ids[("s1", 1)] == ids[("s2", 1)]
+
+
+def test_without_bsns_the_prior_counts_the_expected_matches_among_candidates() -> None:
+    people = [
+        {"first_names": first, "surname": last, "birth_year": 1950 + 7 * n, "house_number": n}
+        for n, (first, last) in enumerate(
+            [
+                ("anna", "bakker"),
+                ("piet", "visser"),
+                ("kees", "smit"),
+                ("truus", "mulder"),
+                ("ahmed", "yilmaz"),
+                ("sanne", "dekker"),
+            ]
+        )
+    ]
+    rows = [_row(f"s{n}", **person) for n, person in enumerate(people)]
+    # the second records of half of them have another birth day and a typo in the first
+    # name: no identity block holds them
+    rows += [
+        _row(f"t{n}", **(person | {"birth_day": 20, "first_names": person["first_names"] + "h"}))
+        if n % 2
+        else _row(f"t{n}", **person)
+        for n, person in enumerate(people)
+    ]
+    ids, result = _link(rows)
+    assert all(ids[(f"s{n}", 1)] == ids[(f"t{n}", 1)] for n in range(6))
+    sessions = [s for s in result.params.sessions if s.name != "bsn"]
+    lower = max(s.match_share * s.pairs for s in sessions)
+    assert lower < 5  # the identity sessions see only some of the six pairs
+    pairs = result._prepared.size * (result._prepared.size - 1) / 2
+    assert 5.5 <= result.params.prior * pairs <= 6 + 2  # the six true pairs, and little else

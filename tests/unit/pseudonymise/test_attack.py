@@ -52,3 +52,12 @@ def test_full_attack_on_100k_persons() -> None:
     for kind, shares in chosen.field_shares.items():
         for share in shares.values():
             assert share <= report.baseline[kind] + 0.005, (kind, shares)
+
+
+def test_filters_salted_by_the_other_name_resist_frequency_attacks() -> None:
+    report = attack.cross_salted_attack(20_000, seed=3)
+    # no better than guessing the most frequent surname for everyone
+    assert report.surname <= report.baseline_surname + 0.005
+    assert report.first_name <= 0.01
+    assert report.both <= 0.001
+    assert report.pattern_mining_surname <= report.baseline_surname + 0.005

@@ -121,3 +121,15 @@ def test_rejects_impossible_parameters(bits: int, hashes: int) -> None:
 def test_rejects_salts_of_other_length() -> None:
     with pytest.raises(bloom.EncodingError):
         bloom.encode(pl.Series(["a", "b"]), KEY, PARAMS, salts=pl.Series(["1"]))
+
+
+def test_many_salts_give_the_same_filters_as_few(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = pl.Series(["jansen", "jansem", "de vries", None, "bakker", "jansen"])
+    salts = pl.Series(["jan", "jan", "piet", "kees", "", "anna"])
+    params = bloom.BloomParams()
+    dense = bloom.to_numpy(bloom.encode(values, "k", params, salts=salts))
+    monkeypatch.setattr(bloom, "_DENSE_COMBOS", 0)  # the sorted path, as for a salt per name
+    sparse = bloom.to_numpy(bloom.encode(values, "k", params, salts=salts))
+    assert np.array_equal(dense, sparse)
+    assert bloom.dice(sparse[[0]], sparse[[1]])[0] > 0.6  # same salt: a typo stays similar
+    assert bloom.dice(sparse[[0]], sparse[[5]])[0] < 0.5  # another salt: unrelated

@@ -28,7 +28,9 @@ def out(persons: pl.DataFrame) -> pl.DataFrame:
 
 def test_conforms_to_the_versioned_schema(out: pl.DataFrame) -> None:
     assert out.schema == schema.PSEUDONYMISED_PERSONS_SCHEMA
-    assert schema.SCHEMA_VERSION == 4  # v4: full-name token and name-pair tokens (households)
+    # v5: order-free full-name token without a known sex, the place in the address filter
+    # without a municipality, name filters salted by the other name
+    assert schema.SCHEMA_VERSION == 5
     assert out["key_id"].unique().to_list() == [KEY.key_id]
     assert out.height == 3000
 
@@ -113,6 +115,23 @@ def test_equal_persons_get_equal_encodings_and_name_filters_compare(persons: pl.
     assert bloom.dice(last[[0]], last[[2]])[0] > 0.6
     assert bloom.dice(last[[0]], last[[3]])[0] < 0.5  # names are salted with the birth year
     assert out["tok_initial_birth_date"][0] == out["tok_initial_birth_date"][2]
+
+
+def test_the_place_tells_addresses_apart_only_without_a_municipality(
+    persons: pl.DataFrame,
+) -> None:
+    row = persons.head(1).with_columns(
+        street=pl.lit("kerkstraat"), house_number=pl.lit(12, pl.Int32), city=pl.lit("ergens")
+    )
+    elsewhere = row.with_columns(city=pl.lit("nergenshuizen"))
+    unsalted = pl.concat([row, elsewhere]).with_columns(
+        municipality_code=pl.lit(None, pl.Utf8), person_seq=pl.Series([3, 4], dtype=pl.Int32)
+    )
+    out = pseudonymise_persons(pl.concat([row, elsewhere, unsalted]), KEY)
+    m = bloom.to_numpy(out["bf_address"])
+    assert np.array_equal(m[0], m[1])  # the municipality salts the filter; the place adds nothing
+    # without it, the place is part of the address: below the "similar address" cut (0.85)
+    assert bloom.dice(m[[2]], m[[3]])[0] < 0.85
 
 
 def test_empty_row_gives_nulls_not_errors(persons: pl.DataFrame) -> None:

@@ -200,3 +200,17 @@ def test_name_pairs_stay_within_one_version_of_a_signal() -> None:
     assert together.columns == ["region_code", "signal_id", "person_seq", NAME_PAIRS_COLUMN]
     assert together.equals(alone)
     assert together.get_column(NAME_PAIRS_COLUMN).list.len().to_list() == [1, 1, 2, 2, 2]
+
+
+def test_full_name_token_is_order_free_and_needs_no_sex() -> None:
+    frame = _persons(
+        first_names=["jan", "smit", "jan", "jan", "j", "jan"],
+        surname=["smit", "jan", "smit", "smit", "smit", "smits"],
+        sex=["M", "M", None, "O", "M", "M"],
+    )
+    token = frame.select(token_exprs(KEY_A))["tok_full_name_sex"].to_list()
+    assert token[0] is not None and token[0] == token[1]  # names swapped: the same token
+    assert token[2] is not None and token[2] != token[0]  # an unknown sex is a field, not null
+    assert token[3] == token[2]  # sex O counts as unknown
+    assert token[4] is None  # an initial is no first name
+    assert token[5] != token[0]
