@@ -262,9 +262,9 @@ def missed_pairs(
     ).pairs.select(pl.col("i").cast(pl.Int64), pl.col("j").cast(pl.Int64), pl.lit(True).alias("c"))
     found = pairs.join(cands, on=["i", "j"], how="left")["c"].fill_null(False).to_numpy()
     levels = compare(p, i, j)
-    weights = pair_weights(result.params, levels, i, j, result._frequencies)
+    weights = pair_weights(result.model.params, levels, i, j, result._frequencies)
     total = np.sum([weights[f] for f in FEATURES], axis=0) if i.size else np.zeros(0)
-    prob = posterior(result.params.prior, total)
+    prob = posterior(result.model.params.prior, total)
     names = weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0
     personal = names | (weights["birth_date"] > 0)
     why = np.select(

@@ -273,8 +273,8 @@ def test_without_bsns_the_prior_counts_the_expected_matches_among_candidates() -
     ]
     ids, result = _link(rows)
     assert all(ids[(f"s{n}", 1)] == ids[(f"t{n}", 1)] for n in range(6))
-    sessions = [s for s in result.params.sessions if s.name != "bsn"]
+    sessions = [s for s in result.model.params.sessions if s.name != "bsn"]
     lower = max(s.match_share * s.pairs for s in sessions)
     assert lower < 5  # the identity sessions see only some of the six pairs
     pairs = result._prepared.size * (result._prepared.size - 1) / 2
-    assert 5.5 <= result.params.prior * pairs <= 6 + 2  # the six true pairs, and little else
+    assert 5.5 <= result.model.params.prior * pairs <= 6 + 2  # the six true pairs, and little else
