@@ -17,6 +17,7 @@ Rows are addressed by their position ``idx`` in the prepared frame (``linkage.pr
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,50 +74,113 @@ RULES: tuple[BlockRule, ...] = (
 )
 
 
-def _rule_pairs(rows: pl.DataFrame, rule: BlockRule, cap: int) -> tuple[pl.DataFrame, int]:
-    """Pairs (i < j, different signals) of one rule, and the rows skipped in oversized blocks."""
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+#: Pairs generated per step inside ``_pairs_in_blocks`` (bounds the temporary arrays).
+_CHUNK_PAIRS = 1 << 24
+
+
+def _pairs_in_blocks(idx: I64, sig: I64 | None, starts: I64, sizes: I64) -> U64:
+    """Every pair of positions inside each block, as codes ``i << 32 | j`` of ``idx``.
+
+    The rows are sorted so that each block is the run ``starts[b] .. starts[b] + sizes[b]`` and
+    ``idx`` increases inside a run: the earlier row is always the smaller ``i``. Pairs of one
+    signal (``sig``) are dropped. Generated in chunks of blocks, so no temporary holds more
+    than about ``_CHUNK_PAIRS`` pairs beyond the result.
+    """
+    cum = np.cumsum(sizes * (sizes - 1) // 2)
+    total_pairs = int(cum[-1]) if cum.size else 0
+    cuts = np.searchsorted(cum, np.arange(_CHUNK_PAIRS, total_pairs, _CHUNK_PAIRS), side="right")
+    edges = np.unique(np.concatenate([[0], cuts, [sizes.size]])).tolist()
+    out: list[U64] = []
+    for first, last in itertools.pairwise(edges):
+        b_starts, b_sizes = starts[first:last], sizes[first:last]
+        # positions of the rows of these blocks and how many later rows share their block
+        row_block = np.repeat(np.arange(b_sizes.size), b_sizes)
+        offset_in_block = np.arange(row_block.size) - np.repeat(
+            np.cumsum(b_sizes) - b_sizes, b_sizes
+        )
+        pos = b_starts[row_block] + offset_in_block
+        later = b_sizes[row_block] - offset_in_block - 1
+        total = int(later.sum())
+        if total == 0:
+            continue
+        left = np.repeat(pos, later)
+        step = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(later) - later, later)
+        right = left + step + 1
+        if sig is not None:
+            keep = sig[left] != sig[right]
+            left, right = left[keep], right[keep]
+        out.append((idx[left].astype(np.uint64) << np.uint64(32)) | idx[right].astype(np.uint64))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.uint64)
+
+
+def _blocks(
+    frame: pl.DataFrame, keys: list[str], cap: int, weight: str | None = None
+) -> tuple[pl.DataFrame, I64, I64, int]:
+    """``frame`` (non-null keys) sorted into blocks of 2..``cap`` rows, the blocks' starts and
+    sizes, and the rows skipped in larger blocks. ``weight``: a column counting the rows each
+    row of ``frame`` stands for (the cap applies to their sum)."""
+    size = pl.col(weight).sum() if weight else pl.len()
+    sized = frame.drop_nulls(keys).with_columns(
+        size.over(keys).alias("_n"), pl.len().over(keys).alias("_m")
+    )
+    skipped = int(
+        sized.filter(pl.col("_n") > cap).select(pl.col(weight).sum() if weight else pl.len()).item()
+        or 0
+    )
+    kept = sized.filter((pl.col("_n") <= cap) & (pl.col("_m") >= 2)).sort(*keys, "idx")
+    if kept.height == 0:
+        return kept, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), skipped
+    change = pl.any_horizontal(pl.col(k) != pl.col(k).shift() for k in keys).fill_null(True)
+    starts = np.flatnonzero(kept.select(change).to_series().to_numpy()).astype(np.int64)
+    sizes = np.diff(np.append(starts, kept.height)).astype(np.int64)
+    return kept, starts, sizes, skipped
+
+
+def _rule_codes(rows: pl.DataFrame, rule: BlockRule, cap: int) -> tuple[U64, int]:
+    """Pair codes (``i << 32 | j``, i < j, different signals) of one rule, and the rows
+    skipped in oversized blocks."""
+    if rule.right is not None:
+        pairs = _cross_pairs(rows, rule)
+        codes = (
+            pairs.get_column("i").cast(pl.UInt64) * (1 << 32) + pairs.get_column("j")
+        ).to_numpy()
+        return np.asarray(codes, dtype=np.uint64), 0
+    kept, starts, sizes, skipped = _blocks(
+        rows.select("idx", "sig", *rule.left), list(rule.left), cap
+    )
+    idx = kept.get_column("idx").to_numpy().astype(np.int64)
+    sig = kept.get_column("sig").to_numpy().astype(np.int64)
+    return _pairs_in_blocks(idx, sig, starts, sizes), skipped
+
+
+def _cross_pairs(rows: pl.DataFrame, rule: BlockRule) -> pl.DataFrame:
+    """Pairs of rows whose ``left`` columns equal another row's ``right`` columns."""
     right_cols = rule.right or rule.left
     left = rows.select("idx", "sig", *rule.left).drop_nulls()
-    if rule.right is None:
-        size = pl.len().over(list(rule.left))
-        sized = left.with_columns(size.alias("_n"))
-        skipped = int(sized.filter(pl.col("_n") > cap).height)
-        left = sized.filter(pl.col("_n") <= cap).drop("_n")
-        right = left
-    else:
-        right = rows.select("idx", "sig", *right_cols).drop_nulls()
-        skipped = 0
+    right = rows.select("idx", "sig", *right_cols).drop_nulls()
     keys_r = [f"_k{n}" for n in range(len(right_cols))]
     right = right.rename({"idx": "j", "sig": "sig_r", **dict(zip(right_cols, keys_r, strict=True))})
     joined = left.rename({"idx": "i"}).join(
         right, left_on=list(rule.left), right_on=keys_r, how="inner"
     )
-    pairs = joined.filter(pl.col("sig") != pl.col("sig_r")).select(
-        pl.min_horizontal("i", "j").alias("i"), pl.max_horizontal("i", "j").alias("j")
-    )
-    pairs = pairs.filter(pl.col("i") < pl.col("j")) if rule.right is None else pairs.unique()
-    return pairs, skipped
-
-
-def name_pair_pairs(
-    name_pairs: pl.DataFrame, sig: pl.DataFrame, cap: int
-) -> tuple[pl.DataFrame, int]:
-    """Household blocking: rows of two signals holding the same name-pair token (the same
-    first name, and a housemate of the same first name in each). Tokens held by more than
-    ``cap`` rows are skipped."""
-    rows = name_pairs.join(sig, on="idx").with_columns(pl.len().over("t").alias("_n"))
-    skipped = int(rows.filter(pl.col("_n") > cap).height)
-    rows = rows.filter(pl.col("_n") <= cap).drop("_n")
-    pairs = (
-        rows.join(rows, on="t", suffix="_o")
-        .filter(pl.col("sig") != pl.col("sig_o"))
-        .select(
-            pl.min_horizontal("idx", "idx_o").alias("i"),
-            pl.max_horizontal("idx", "idx_o").alias("j"),
-        )
+    return (
+        joined.filter(pl.col("sig") != pl.col("sig_r"))
+        .select(pl.min_horizontal("i", "j").alias("i"), pl.max_horizontal("i", "j").alias("j"))
         .unique()
     )
-    return pairs, skipped
+
+
+def name_pair_codes(name_pairs: pl.DataFrame, sig: pl.DataFrame, cap: int) -> tuple[U64, int]:
+    """Household blocking: rows of two signals holding the same name-pair token (the same
+    first name, and a housemate of the same first name in each). Tokens held by more than
+    ``cap`` rows are skipped. A pair sharing several tokens appears once per token."""
+    rows = name_pairs.join(sig, on="idx")
+    kept, starts, sizes, skipped = _blocks(rows, ["t"], cap)
+    idx = kept.get_column("idx").to_numpy().astype(np.int64)
+    sig_codes = kept.get_column("sig").to_numpy().astype(np.int64)
+    return _pairs_in_blocks(idx, sig_codes, starts, sizes), skipped
 
 
 def lsh_keys(
@@ -142,22 +206,66 @@ def lsh_keys(
     return out
 
 
-def _lsh_frame(
+def lsh_codes(
     rows: pl.DataFrame,
     column: str,
-    matrix: npt.NDArray[np.uint64],
+    matrix: U64,
     group: str,
     bands: int,
     band_bits: int,
     seed: int,
-) -> tuple[pl.DataFrame, list[BlockRule]]:
-    keys = lsh_keys(matrix, bands, band_bits, seed)
-    names = [f"_lsh_{column}_{b}" for b in range(bands)]
-    frame = rows.select("idx", "sig", group).with_columns(
-        pl.Series(name, keys[:, b]).replace(0, None) for b, name in enumerate(names)
+    cap: int,
+) -> tuple[U64, int]:
+    """Pairs of rows of one ``group`` (salt) whose filters agree on every bit of a band.
+
+    Works on the distinct filters of each group: rows with identical filters agree on every
+    band, so they pair directly (one block per distinct filter, once, instead of once per
+    band); distinct filters are paired by band, and each pair of filters stands for the pairs
+    of their rows. A band block is capped by the rows its filters stand for, so the pairs are
+    exactly those of blocking every row on every band.
+    """
+    code = f"fc_{column[3:]}"
+    present = rows.select("idx", "sig", group, code).drop_nulls()
+    same, skipped = _rule_codes(present, BlockRule("same", (group, code)), cap)
+    distinct = (
+        present.group_by(group, code)
+        .agg(pl.len().alias("_w"), pl.col("idx").first().alias("_rep"))
+        .sort(group, code)
     )
-    rules = [BlockRule(f"lsh_{column}", (group, name)) for name in names]
-    return frame, rules
+    rep = distinct.get_column("_rep").to_numpy().astype(np.int64)
+    keys = lsh_keys(matrix[rep], bands, band_bits, seed)
+    frame = distinct.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("idx"), group, "_w", code)
+    filter_pairs: list[U64] = []
+    for band in range(bands):
+        banded = frame.with_columns(pl.Series("_key", keys[:, band]).replace(0, None))
+        kept, starts, sizes, skipped_band = _blocks(banded, [group, "_key"], cap, weight="_w")
+        skipped += skipped_band
+        ids = kept.get_column("idx").to_numpy().astype(np.int64)
+        filter_pairs.append(_pairs_in_blocks(ids, None, starts, sizes))
+    unique = np.unique(np.concatenate(filter_pairs)) if filter_pairs else np.zeros(0, np.uint64)
+    if unique.size == 0:
+        return same, skipped
+    fpairs = pl.DataFrame(
+        {
+            "a": (unique >> np.uint64(32)).astype(np.uint32),
+            "b": (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32),
+        }
+    )
+    members = present.join(
+        frame.select(pl.col("idx").alias("f"), group, code), on=[group, code]
+    ).select("f", "idx", "sig")
+    expanded = (
+        fpairs.join(members.rename({"f": "a", "idx": "i", "sig": "si"}), on="a")
+        .join(members.rename({"f": "b", "idx": "j", "sig": "sj"}), on="b")
+        .filter(pl.col("si") != pl.col("sj"))
+        .select(
+            pl.min_horizontal("i", "j").cast(pl.UInt64) * (1 << 32)
+            + pl.max_horizontal("i", "j").cast(pl.UInt64)
+        )
+        .to_series()
+        .to_numpy()
+    )
+    return np.concatenate([same, np.asarray(expanded, dtype=np.uint64)]), skipped
 
 
 def candidate_pairs(
@@ -173,36 +281,48 @@ def candidate_pairs(
     rules: tuple[BlockRule, ...] = RULES,
 ) -> Candidates:
     """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns)."""
-    parts: list[tuple[str, pl.DataFrame, int]] = []
+    parts: list[tuple[str, U64, int]] = []
     for rule in rules:
         cap = rule.max_rows or (
             max_address_block_rows if rule.name == "address" else max_block_rows
         )
-        pairs, skipped = _rule_pairs(rows, rule, cap)
-        parts.append((rule.name, pairs, skipped))
+        codes, skipped = _rule_codes(rows, rule, cap)
+        parts.append((rule.name, codes, skipped))
     if name_pairs is not None:
-        pairs, skipped = name_pair_pairs(name_pairs, rows.select("idx", "sig"), max_block_rows)
-        parts.append(("name_pair", pairs, skipped))
+        codes, skipped = name_pair_codes(name_pairs, rows.select("idx", "sig"), max_block_rows)
+        # a pair sharing several name-pair tokens is one pair of this rule
+        parts.append(("name_pair", np.unique(codes), skipped))
     if lsh_bands > 0 and filters:
         for column, matrix in filters.items():
-            frame, lsh_rules = _lsh_frame(
-                rows, column, matrix, "salt_year", lsh_bands, lsh_band_bits, seed
+            codes, skipped = lsh_codes(
+                rows, column, matrix, "salt_year", lsh_bands, lsh_band_bits, seed, max_block_rows
             )
-            for rule in lsh_rules:
-                pairs, skipped = _rule_pairs(frame, rule, max_block_rows)
-                parts.append((rule.name, pairs, skipped))
+            parts.append((f"lsh_{column}", np.unique(codes), skipped))
     names = tuple(dict.fromkeys(name for name, _, _ in parts))
     bit = {name: 1 << n for n, name in enumerate(names)}
-    tagged = [
-        pairs.with_columns(pl.lit(bit[name], dtype=pl.UInt32).alias("rules"))
-        for name, pairs, _ in parts
-    ]
-    schema = {"i": pl.UInt32, "j": pl.UInt32, "rules": pl.UInt32}
-    stacked = pl.concat([t.cast(schema) for t in tagged]) if tagged else pl.DataFrame(schema=schema)  # type: ignore[arg-type]
-    merged = stacked.group_by("i", "j").agg(pl.col("rules").bitwise_or()).sort("i", "j")
+    stacked = pl.DataFrame(
+        {
+            "k": np.concatenate([c for _, c, _ in parts]) if parts else np.zeros(0, np.uint64),
+            "rules": np.concatenate(
+                [np.full(c.size, bit[name], dtype=np.uint32) for name, c, _ in parts]
+            )
+            if parts
+            else np.zeros(0, np.uint32),
+        }
+    )
+    merged = (
+        stacked.group_by("k")
+        .agg(pl.col("rules").bitwise_or())
+        .sort("k")
+        .select(
+            (pl.col("k") // (1 << 32)).cast(pl.UInt32).alias("i"),
+            (pl.col("k") % (1 << 32)).cast(pl.UInt32).alias("j"),
+            "rules",
+        )
+    )
     per_rule: dict[str, int] = {}
     skipped_per_rule: dict[str, int] = {}
-    for name, pairs, skipped in parts:
-        per_rule[name] = per_rule.get(name, 0) + pairs.height
+    for name, codes, skipped in parts:
+        per_rule[name] = per_rule.get(name, 0) + int(codes.size)
         skipped_per_rule[name] = skipped_per_rule.get(name, 0) + skipped
     return Candidates(merged, names, per_rule, skipped_per_rule)
