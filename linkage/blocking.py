@@ -215,8 +215,10 @@ def lsh_codes(
     band_bits: int,
     seed: int,
     cap: int,
+    focus: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[U64, int]:
-    """Pairs of rows of one ``group`` (salt) whose filters agree on every bit of a band.
+    """Pairs of rows of one ``group`` (salt) whose filters agree on every bit of a band;
+    with ``focus`` (per ``idx``), only pairs touching a focus row.
 
     Works on the distinct filters of each group: rows with identical filters agree on every
     band, so they pair directly (one block per distinct filter, once, instead of once per
@@ -227,6 +229,8 @@ def lsh_codes(
     code = f"fc_{column[3:]}"
     present = rows.select("idx", "sig", group, code).drop_nulls()
     same, skipped = _rule_codes(present, BlockRule("same", (group, code)), cap)
+    if focus is not None:
+        same = same[_touches(same, focus)]
     distinct = (
         present.group_by(group, code)
         .agg(pl.len().alias("_w"), pl.col("idx").first().alias("_rep"))
@@ -254,6 +258,12 @@ def lsh_codes(
     members = present.join(
         frame.select(pl.col("idx").alias("f"), group, code), on=[group, code]
     ).select("f", "idx", "sig")
+    if focus is not None:
+        # only filter pairs of which a side stands for a focus row
+        members = members.with_columns(pl.Series("_focus", focus)[members.get_column("idx")])
+        hot = members.group_by("f").agg(pl.col("_focus").any()).filter("_focus").get_column("f")
+        fpairs = fpairs.filter(pl.col("a").is_in(hot.implode()) | pl.col("b").is_in(hot.implode()))
+        members = members.drop("_focus")
     expanded = (
         fpairs.join(members.rename({"f": "a", "idx": "i", "sig": "si"}), on="a")
         .join(members.rename({"f": "b", "idx": "j", "sig": "sj"}), on="b")
@@ -265,7 +275,17 @@ def lsh_codes(
         .to_series()
         .to_numpy()
     )
-    return np.concatenate([same, np.asarray(expanded, dtype=np.uint64)]), skipped
+    cross = np.asarray(expanded, dtype=np.uint64)
+    if focus is not None:
+        cross = cross[_touches(cross, focus)]
+    return np.concatenate([same, cross]), skipped
+
+
+def _touches(codes: U64, focus: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Pairs (codes ``i << 32 | j``) with a focus row on either side."""
+    i = (codes >> np.uint64(32)).astype(np.int64)
+    j = (codes & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return np.asarray(focus[i] | focus[j], dtype=np.bool_)
 
 
 def candidate_pairs(
@@ -279,8 +299,14 @@ def candidate_pairs(
     lsh_band_bits: int = 24,
     seed: int = 0,
     rules: tuple[BlockRule, ...] = RULES,
+    lsh_unresolved_only: bool = False,
 ) -> Candidates:
-    """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns)."""
+    """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns).
+
+    ``lsh_unresolved_only``: LSH pairs only touch rows that no identity rule (``IDENTITY_RULES``)
+    gave a candidate: LSH is there for the typos that exact tokens miss, and a row with an
+    identity candidate already reaches its person through that.
+    """
     parts: list[tuple[str, U64, int]] = []
     for rule in rules:
         cap = rule.max_rows or (
@@ -293,9 +319,25 @@ def candidate_pairs(
         # a pair sharing several name-pair tokens is one pair of this rule
         parts.append(("name_pair", np.unique(codes), skipped))
     if lsh_bands > 0 and filters:
+        focus = None
+        if lsh_unresolved_only:
+            identity = {r.name for r in IDENTITY_RULES}
+            focus = np.ones(rows.height, dtype=np.bool_)
+            for name, codes, _ in parts:
+                if name in identity:
+                    focus[(codes >> np.uint64(32)).astype(np.int64)] = False
+                    focus[(codes & np.uint64(0xFFFFFFFF)).astype(np.int64)] = False
         for column, matrix in filters.items():
             codes, skipped = lsh_codes(
-                rows, column, matrix, "salt_year", lsh_bands, lsh_band_bits, seed, max_block_rows
+                rows,
+                column,
+                matrix,
+                "salt_year",
+                lsh_bands,
+                lsh_band_bits,
+                seed,
+                max_block_rows,
+                focus,
             )
             parts.append((f"lsh_{column}", np.unique(codes), skipped))
     names = tuple(dict.fromkeys(name for name, _, _ in parts))
