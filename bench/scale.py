@@ -63,6 +63,7 @@ def rule_report(store: SynthStore, settings: LinkageSettings) -> pl.DataFrame:
         lsh_bands=settings.lsh_bands,
         lsh_band_bits=settings.lsh_band_bits,
         seed=settings.seed,
+        lsh_unresolved_only=settings.lsh_unresolved_only,
     )
     truth = pl.read_parquet(store.truth / "persons.parquet").select(*KEY, "true_person_id")
     person = (

@@ -62,8 +62,9 @@ RULES: tuple[BlockRule, ...] = (
         ("tok_surname_year", "tok_birth_date"),
     ),
     BlockRule("birth_date_sex_pc4", ("tok_birth_date_sex", "pc4")),
-    # a birth date alone identifies only in small stores: its blocks are capped tight
-    BlockRule("birth_date", ("tok_birth_date",), max_rows=60),
+    # a birth date alone identifies only in small stores: within a region (nationally some
+    # 200 rows share a birth date; a region holds a few of them), capped tight
+    BlockRule("birth_date", ("tok_birth_date", "region_code"), max_rows=60),
     BlockRule("surname_year", ("tok_surname_year",)),
     BlockRule("address", ("tok_postcode_house",)),
     BlockRule("phone", ("tok_phone",)),
@@ -173,11 +174,15 @@ def _cross_pairs(rows: pl.DataFrame, rule: BlockRule) -> pl.DataFrame:
 
 
 def name_pair_codes(name_pairs: pl.DataFrame, sig: pl.DataFrame, cap: int) -> tuple[U64, int]:
-    """Household blocking: rows of two signals holding the same name-pair token (the same
-    first name, and a housemate of the same first name in each). Tokens held by more than
-    ``cap`` rows are skipped. A pair sharing several tokens appears once per token."""
+    """Household blocking: rows of two signals of one region (``sig``: ``idx``, ``sig``,
+    ``region_code``) holding the same name-pair token (the same first name, and a housemate of
+    the same first name in each). Blocks of more than ``cap`` rows are skipped. A pair sharing
+    several tokens appears once per token.
+
+    Within a region: a first-name pair is common nationally (its block grows with the store
+    and is quadratic in it), while the households it stands for mostly stay in one region."""
     rows = name_pairs.join(sig, on="idx")
-    kept, starts, sizes, skipped = _blocks(rows, ["t"], cap)
+    kept, starts, sizes, skipped = _blocks(rows, ["t", "region_code"], cap)
     idx = kept.get_column("idx").to_numpy().astype(np.int64)
     sig_codes = kept.get_column("sig").to_numpy().astype(np.int64)
     return _pairs_in_blocks(idx, sig_codes, starts, sizes), skipped
@@ -315,7 +320,9 @@ def candidate_pairs(
         codes, skipped = _rule_codes(rows, rule, cap)
         parts.append((rule.name, codes, skipped))
     if name_pairs is not None:
-        codes, skipped = name_pair_codes(name_pairs, rows.select("idx", "sig"), max_block_rows)
+        codes, skipped = name_pair_codes(
+            name_pairs, rows.select("idx", "sig", "region_code"), max_block_rows
+        )
         # a pair sharing several name-pair tokens is one pair of this rule
         parts.append(("name_pair", np.unique(codes), skipped))
     if lsh_bands > 0 and filters:

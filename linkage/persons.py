@@ -192,6 +192,7 @@ def link_persons(
         lsh_bands=s.lsh_bands,
         lsh_band_bits=s.lsh_band_bits,
         seed=s.seed,
+        lsh_unresolved_only=s.lsh_unresolved_only,
     )
     clock["blocking"] = time.perf_counter() - started - sum(clock.values())
     i = cands.pairs.get_column("i").to_numpy().astype(np.int64)

@@ -91,12 +91,38 @@ def test_lsh_on_distinct_filters_matches_every_row_and_band() -> None:
 
 
 def test_name_pairs_are_one_pair_however_many_tokens_agree() -> None:
-    rows = pl.DataFrame({"idx": np.arange(4, dtype=np.uint32), "sig": [0, 1, 1, 2]})
+    rows = pl.DataFrame(
+        {
+            "idx": np.arange(5, dtype=np.uint32),
+            "sig": [0, 1, 1, 2, 3],
+            "region_code": ["VR01", "VR01", "VR01", "VR01", "VR02"],
+        }
+    )
     tokens = pl.DataFrame(
-        {"idx": np.array([0, 0, 1, 1, 2, 3], dtype=np.uint32), "t": [5, 6, 5, 6, 5, 7]}
+        {"idx": np.array([0, 0, 1, 1, 2, 3, 4], dtype=np.uint32), "t": [5, 6, 5, 6, 5, 7, 5]}
     )
     c = candidate_pairs(
         rows, name_pairs=tokens, max_block_rows=10, max_address_block_rows=10, rules=()
     )
+    # row 4 holds token 5 too, in another region
     assert _pairs(c, "name_pair") == {(0, 1), (0, 2)}
     assert c.pairs_per_rule["name_pair"] == 2
+
+
+def test_lsh_for_unresolved_rows_only_touches_them() -> None:
+    rows, matrix = _rows(400, 4)
+    kwargs = {
+        "filters": {"bf_surname": matrix},
+        "max_block_rows": 60,
+        "max_address_block_rows": 60,
+        "lsh_bands": 4,
+        "lsh_band_bits": 12,
+        "seed": 3,
+        "rules": (BlockRule("bsn", ("a", "b")),),  # an identity rule by its name
+    }
+    every = candidate_pairs(rows, **kwargs)  # type: ignore[arg-type]
+    some = candidate_pairs(rows, lsh_unresolved_only=True, **kwargs)  # type: ignore[arg-type]
+    resolved = {r for pair in _pairs(every, "bsn") for r in pair}
+    expected = {(i, j) for i, j in _pairs(every, "lsh_bf_surname") if not {i, j} <= resolved}
+    assert resolved and _pairs(some, "lsh_bf_surname") == expected
+    assert len(expected) < len(_pairs(every, "lsh_bf_surname"))
