@@ -64,6 +64,7 @@ def rule_report(store: SynthStore, settings: LinkageSettings) -> pl.DataFrame:
         lsh_band_bits=settings.lsh_band_bits,
         seed=settings.seed,
         lsh_unresolved_only=settings.lsh_unresolved_only,
+        lsh_group=("salt_year", "tok_birth_ym"),
     )
     truth = pl.read_parquet(store.truth / "persons.parquet").select(*KEY, "true_person_id")
     person = (
@@ -126,8 +127,10 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     store = cached_store(args.cache, seed=args.seed, scale=args.scale, years=args.years)
-    print(f"store: {store.persons.height} person rows, {store.signals.height} signals, "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"store: {store.persons.height} person rows, {store.signals.height} signals, "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     if args.build_only:
         return
     settings = LinkageSettings()

@@ -193,6 +193,9 @@ def link_persons(
         lsh_band_bits=s.lsh_band_bits,
         seed=s.seed,
         lsh_unresolved_only=s.lsh_unresolved_only,
+        # a surname typo is looked for among rows born in the same month: similar common
+        # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
+        lsh_group=("salt_year", "tok_birth_ym"),
     )
     clock["blocking"] = time.perf_counter() - started - sum(clock.values())
     i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
