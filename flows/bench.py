@@ -29,7 +29,9 @@ def bench_dask(*, scale: float, years: int, workers: tuple[int, ...]) -> list[di
         for n in (0, *workers):
             settings = LinkageSettings(dask_workers=n)
             started = time.perf_counter()
-            linked = link_flow(settings)(str(signals), str(persons), partitions(settings))
+            linked = link_flow(settings)(
+                str(signals), str(persons), partitions(settings), None, "retrain"
+            )
             seconds = time.perf_counter() - started
             same = reference is None or linked.person_links.equals(reference)
             reference = linked.person_links if reference is None else reference

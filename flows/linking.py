@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,13 +20,17 @@ import polars as pl
 from prefect import Flow, flow, task
 from prefect.cache_policies import NO_CACHE
 
+from linkage.incremental import ROW_KEY, LinkState, fingerprint, link_state
 from linkage.partition import Partition, compare_partition
 from linkage.pipeline import Linked, link_all
+from linkage.schema import LINK_EDGES, LINK_FREQUENCIES, LINK_MODEL, PERSON_LINKS
 from pseudonymise.keys import MasterKey
+from pseudonymise.schema import PSEUDONYMISED_PERSONS
 from radar import progress
 from radar.intake.merge import IntakeTables
 from radar.settings import LinkageSettings, RadarSettings
 from radar.store.atomic import write_parquet
+from radar.store.snapshot import Snapshot
 
 I8 = npt.NDArray[np.int8]
 
@@ -41,13 +46,42 @@ def _submit_all(parts: Sequence[Partition]) -> list[dict[str, I8]]:
     return [future.result() for future in futures]
 
 
+def previous_state(snapshot: Snapshot) -> LinkState | None:
+    """What the links of ``snapshot`` leave for an incremental run (None: link in full)."""
+    if not (snapshot.has(LINK_MODEL) and snapshot.has(LINK_EDGES)):
+        return None
+    return link_state(
+        snapshot.read(PSEUDONYMISED_PERSONS, columns=list(ROW_KEY)),
+        snapshot.read(PERSON_LINKS),
+        snapshot.read(LINK_EDGES),
+        snapshot.read(LINK_MODEL),
+        snapshot.read(LINK_FREQUENCIES),
+    )
+
+
+#: How a run links: extend the previous links (``incremental``, the daily run), relink every
+#: row with the previous model (``relink``, a rebuild: the same partition), or relink and train
+#: a new model (``retrain``). Without a usable previous model each of them trains one.
+LinkMode = Literal["incremental", "relink", "retrain"]
+
+
 @flow(name="radar-link", log_prints=False, persist_result=False)
-def radar_link(signals: str, persons: str, partitions: int = 0) -> Linked:
+def radar_link(
+    signals: str,
+    persons: str,
+    partitions: int = 0,
+    previous: str | None = None,
+    mode: LinkMode = "incremental",
+) -> Linked:
     """Persons, families and recurrence over the tables at ``signals`` and ``persons``;
-    with ``partitions`` > 0 the pairs are compared as that many tasks on the task runner."""
+    with ``partitions`` > 0 the pairs are compared as that many tasks on the task runner.
+    ``previous``: the committed snapshot whose links or model this run starts from.
+    """
     settings = RadarSettings()
     key = MasterKey.from_settings(settings.keys)
     progress.advance("link", 0, 1)
+    state = previous_state(Snapshot.at(Path(previous))) if previous and mode != "retrain" else None
+    same_settings = state is not None and state.fingerprint == fingerprint(settings.linkage, key)
     linked = link_all(
         pl.read_parquet(signals),
         pl.read_parquet(persons),
@@ -55,6 +89,8 @@ def radar_link(signals: str, persons: str, partitions: int = 0) -> Linked:
         key=key,
         run_partitions=_submit_all if partitions else None,
         partitions=partitions,
+        previous=state if mode == "incremental" else None,
+        model=state.model if state is not None and same_settings and mode == "relink" else None,
     )
     progress.advance("link", 1, 1)
     return linked
@@ -66,7 +102,7 @@ def partitions(settings: LinkageSettings) -> int:
     return workers * settings.partitions_per_worker
 
 
-def link_flow(settings: LinkageSettings) -> Flow[[str, str, int], Linked]:
+def link_flow(settings: LinkageSettings) -> Flow[[str, str, int, str | None, LinkMode], Linked]:
     """``radar_link`` on the task runner the settings ask for."""
     if settings.dask_address or settings.dask_workers:
         from prefect_dask.task_runners import DaskTaskRunner
@@ -82,14 +118,27 @@ def link_flow(settings: LinkageSettings) -> Flow[[str, str, int], Linked]:
     return radar_link
 
 
-def link_store(tables: IntakeTables, work: Path, settings: LinkageSettings) -> Linked:
-    """Hand the pseudonymised tables to ``radar-link`` through the work directory."""
+def link_store(
+    tables: IntakeTables,
+    work: Path,
+    settings: LinkageSettings,
+    previous: Snapshot,
+    mode: LinkMode = "incremental",
+) -> Linked:
+    """Hand the pseudonymised tables to ``radar-link`` through the work directory, starting
+    from the links or the model of ``previous`` (the committed snapshot) as ``mode`` says."""
     work.mkdir(parents=True, exist_ok=True)
     signals, persons = work / "link-signals.parquet", work / "link-persons.parquet"
     write_parquet(signals, tables.signals)
     write_parquet(persons, tables.persons)
     try:
-        return link_flow(settings)(str(signals), str(persons), partitions(settings))
+        return link_flow(settings)(
+            str(signals),
+            str(persons),
+            partitions(settings),
+            str(previous.path) if previous.path else None,
+            mode,
+        )
     finally:
         signals.unlink(missing_ok=True)
         persons.unlink(missing_ok=True)

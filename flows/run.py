@@ -19,11 +19,17 @@ from prefect.cache_policies import NO_CACHE
 
 from expectations.runner import GateResult
 from flows.intake import InboxRead, check_batch, ledger_rows, merge_batch, read_inbox, scan_inbox
-from flows.linking import link_store
+from flows.linking import LinkMode, link_store
 from flows.pseudonymisation import pseudonymise_batch
 from flows.quality import intake_gate, store_gate
 from linkage.pipeline import Linked
-from linkage.schema import PERSON_LINKS, SIGNAL_FAMILIES
+from linkage.schema import (
+    LINK_EDGES,
+    LINK_FREQUENCIES,
+    LINK_MODEL,
+    PERSON_LINKS,
+    SIGNAL_FAMILIES,
+)
 from pseudonymise.keys import MasterKey
 from pseudonymise.schema import PSEUDONYMISED_PERSONS
 from pseudonymise.signals import PSEUDONYMISED_SIGNALS
@@ -109,6 +115,9 @@ def commit_store(
     written: dict[TableSchema, pl.DataFrame | None] = {
         PERSON_LINKS: linked.person_links,
         SIGNAL_FAMILIES: linked.signal_families,
+        LINK_EDGES: linked.edges,
+        LINK_MODEL: linked.model,
+        LINK_FREQUENCIES: linked.frequencies,
         PSEUDONYMISED_SIGNALS: tables.signals,
         PSEUDONYMISED_PERSONS: tables.persons,
         INTAKE_ERASURES: tables.erasures,
@@ -218,9 +227,10 @@ def radar_run(inbox: str, data: str) -> RunSummary:
     return process_inbox(inbox, data, rebuild=False)
 
 
-def process_inbox(inbox: str, data: str, *, rebuild: bool) -> RunSummary:
+def process_inbox(inbox: str, data: str, *, rebuild: bool, retrain: bool = False) -> RunSummary:
     """The body of a run; with ``rebuild``, from an empty store over every delivery of the inbox
-    (committed as the next snapshot, like any run)."""
+    (committed as the next snapshot, like any run), relinked with the current model or, with
+    ``retrain``, a newly trained one."""
     settings = RadarSettings()
     if not settings.keys.configured():
         raise ConfigError(
@@ -251,7 +261,8 @@ def process_inbox(inbox: str, data: str, *, rebuild: bool) -> RunSummary:
         batch, checked, gate_quarantined = intake_gate(batch, settings.intake, quality)
         batch = pseudonymise_batch(batch, key, settings.redact)  # plaintext ends here
         tables, stats = merge_batch(current, batch)
-        linked = link_store(tables, store.work, settings.linkage)
+        mode: LinkMode = ("retrain" if retrain else "relink") if rebuild else "incremental"
+        linked = link_store(tables, store.work, settings.linkage, store.current(), mode)
         new_ledger = upsert(ledger, ledger_rows(batch))
         gates = [checked, store_gate(tables, new_ledger, quality)]  # raises: no commit
         summary = _summary(

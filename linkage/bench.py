@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from linkage.evaluate import evaluate
+from linkage.incremental import link_state
 from linkage.pipeline import Linked, link_all
 from pseudonymise.keys import MasterKey
 from pseudonymise.persons import pseudonymise_persons
@@ -90,3 +91,66 @@ def bench_synth(
             _, figures = link_and_score(store, settings)
             out.append({"seed": float(seed), **figures})
     return out
+
+
+def bench_incremental(
+    *, seed: int, scale: float, years: int, day_signals: int, start_year: int = 2016
+) -> dict[str, float]:
+    """One day's delivery linked against the history, and checked against a full relink.
+
+    The history (every signal but the ``day_signals`` received last) is linked in full; then
+    the day is linked incrementally on that state, and the whole store relinked in full with
+    the same model. Figures: seconds of each, the day's rows, and how many person ids, family
+    ids and accepted pairs the two disagree on (0: the same partition).
+    """
+    with tempfile.TemporaryDirectory(prefix="radar-bench-incremental-") as tmp:
+        store = synth_store(Path(tmp), seed=seed, scale=scale, years=years, start_year=start_year)
+    key = ["region_code", "signal_id"]
+    day = store.signals.sort("received_on", *key).tail(day_signals).select(key)
+    signals = store.signals.join(day, on=key, how="anti")
+    persons = store.persons.join(day, on=key, how="anti")
+    started = time.perf_counter()
+    history = link_all(signals, persons, key=BENCH_KEY)
+    history_seconds = time.perf_counter() - started
+    state = link_state(
+        persons, history.person_links, history.edges, history.model, history.frequencies
+    )
+    assert state is not None
+    started = time.perf_counter()
+    daily = link_all(store.signals, store.persons, key=BENCH_KEY, previous=state)
+    daily_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    full = link_all(store.signals, store.persons, key=BENCH_KEY, model=state.model)
+    full_seconds = time.perf_counter() - started
+
+    def differ(a: pl.DataFrame, b: pl.DataFrame, on: list[str], column: str) -> float:
+        both = a.join(b, on=on, how="full", suffix="_b")
+        return float(both.filter(pl.col(column).ne_missing(pl.col(f"{column}_b"))).height)
+
+    edges = ["left", "right"]
+    return {
+        "history_person_rows": float(persons.height),
+        "day_signals": float(day.height),
+        "day_person_rows": float(daily.stats["fresh_rows"]),
+        "history_link_seconds": history_seconds,
+        "day_link_seconds": daily_seconds,
+        **{f"day_seconds_{step}": s for step, s in daily.seconds.items()},
+        "day_candidate_pairs": float(daily.stats["candidate_pairs"]),
+        "full_relink_seconds": full_seconds,
+        "person_ids_differing": differ(
+            daily.person_links,
+            full.person_links,
+            ["region_code", "signal_id", "person_seq"],
+            "person_id",
+        ),
+        "family_ids_differing": differ(
+            daily.signal_families, full.signal_families, key, "family_id"
+        ),
+        "pairs_differing": differ(
+            daily.edges.with_columns(pl.lit(1).alias("x")),
+            full.edges.with_columns(pl.lit(1).alias("x")),
+            edges,
+            "x",
+        ),
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+    }

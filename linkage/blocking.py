@@ -199,15 +199,18 @@ def lsh_keys(
     """
     n, words = filters.shape
     rng = np.random.default_rng(seed)
+    columns = np.ascontiguousarray(filters.T)  # a word of every row, contiguous
     out = np.zeros((n, bands), dtype=np.uint64)
+    one, bit_of = np.uint64(1), np.empty(n, dtype=np.uint64)
     for band in range(bands):
         positions = rng.choice(words * 64, size=band_bits, replace=False)
-        key = np.zeros(n, dtype=np.uint64)
-        for bit, pos in enumerate(positions):
-            word = filters[:, pos // 64]
-            set_bit = (word >> np.uint64(pos % 64)) & np.uint64(1)
-            key |= set_bit << np.uint64(bit)
-        out[:, band] = key | np.uint64(1 << 63)  # never 0 for a real filter
+        key = np.full(n, 1 << 63, dtype=np.uint64)  # never 0 for a real filter
+        for bit, pos in enumerate(positions):  # in place: no temporaries per bit
+            np.right_shift(columns[pos // 64], np.uint64(pos % 64), out=bit_of)
+            np.bitwise_and(bit_of, one, out=bit_of)
+            np.left_shift(bit_of, np.uint64(bit), out=bit_of)
+            np.bitwise_or(key, bit_of, out=key)
+        out[:, band] = key
     empty = bloom.popcount(filters) == 0
     out[empty] = 0
     return out
@@ -308,6 +311,7 @@ def candidate_pairs(
     rules: tuple[BlockRule, ...] = RULES,
     lsh_unresolved_only: bool = False,
     lsh_group: tuple[str, ...] = ("salt_year",),
+    fresh: npt.NDArray[np.bool_] | None = None,
 ) -> Candidates:
     """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns).
 
@@ -315,6 +319,11 @@ def candidate_pairs(
     gave a candidate: LSH is there for the typos that exact tokens miss, and a row with an
     identity candidate already reaches its person through that. ``lsh_group``: the columns
     (the filters' salt first) within which LSH bands are compared; null is a value here.
+
+    ``fresh`` (a flag per ``idx``): only the pairs with at least one fresh row, the pairs an
+    incremental run adds to those found before (``linkage.incremental``). Blocks are built
+    from every row and the pairs filtered, so block caps and the LSH focus are those of a
+    full run.
     """
     parts: list[tuple[str, U64, int]] = []
     for rule in rules:
@@ -357,6 +366,8 @@ def candidate_pairs(
                 focus,
             )
             parts.append((f"lsh_{column}", np.unique(codes), skipped))
+    if fresh is not None:
+        parts = [(name, codes[_touches(codes, fresh)], skip) for name, codes, skip in parts]
     names = tuple(dict.fromkeys(name for name, _, _ in parts))
     bit = {name: 1 << n for n, name in enumerate(names)}
     stacked = pl.DataFrame(

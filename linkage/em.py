@@ -16,6 +16,7 @@ person".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +65,16 @@ class FSParams:
             "u": {k: v.tolist() for k, v in self.u.items()},
             "sessions": [s.__dict__ for s in self.sessions],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FSParams:
+        """The parameters ``to_dict`` gave (the training trace included)."""
+        return cls(
+            m={k: np.asarray(v, dtype=np.float64) for k, v in data["m"].items()},
+            u={k: np.asarray(v, dtype=np.float64) for k, v in data["u"].items()},
+            prior=float(data["prior"]),
+            sessions=[EMSession(**s) for s in data.get("sessions", [])],
+        )
 
 
 def level_distribution(levels: I8, n_levels: int) -> F64:

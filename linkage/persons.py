@@ -22,9 +22,17 @@ from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
 from linkage.household import household_links
+from linkage.incremental import LinkState, edges_table, recluster, row_key
 from linkage.partition import PartitionMap, compare_partitioned
 from linkage.prepare import KEY, Prepared, prepare
-from linkage.score import pair_weights, posterior, term_frequencies, train
+from linkage.score import (
+    LinkModel,
+    frequency_table,
+    pair_weights,
+    posterior,
+    term_frequencies,
+    train,
+)
 from pseudonymise.keys import MasterKey
 from radar.settings import LinkageSettings
 
@@ -73,12 +81,15 @@ class LinkResult:
     """Person links, the statistics of the run, and what ``explain`` needs."""
 
     person_links: pl.DataFrame  # region_code, signal_id, person_seq, person_id
+    edges: pl.DataFrame  # LINK_EDGES: every accepted pair, for the next incremental run
+    incremental: bool  # linked against a stored state rather than from scratch
+    fresh_rows: int  # rows compared in this run (all of them in a full link)
     pairs_per_rule: dict[str, int]
     skipped_rows_per_rule: dict[str, int]
     candidate_pairs: int
     linked_pairs: int
     household_pairs: int
-    params: FSParams
+    model: LinkModel
     cluster_stats: dict[str, int]
     seconds: dict[str, float]
     _prepared: Prepared = field(repr=False)
@@ -100,7 +111,7 @@ class LinkResult:
         i = np.asarray([found[0]], dtype=np.int64)
         j = np.asarray([found[1]], dtype=np.int64)
         levels = compare(self._prepared, i, j)
-        weights = pair_weights(self.params, levels, i, j, self._frequencies)
+        weights = pair_weights(self.model.params, levels, i, j, self._frequencies)
         return pl.DataFrame(
             {
                 "feature": list(FEATURES),
@@ -172,16 +183,24 @@ def link_persons(
     key: MasterKey | None = None,
     run_partitions: PartitionMap | None = None,
     partitions: int = 1,
+    previous: LinkState | None = None,
+    model: LinkModel | None = None,
 ) -> LinkResult:
     """Link the pseudonymised ``persons``; ``signals`` gives received dates (age estimates).
 
     With ``run_partitions``, the candidate pairs are compared in ``partitions`` partitions
     through it (``linkage.partition``: e.g. on Dask workers); the result is the same.
+    With a usable ``previous`` state, only the rows that are new since then are linked
+    (``linkage.incremental``); ``model`` scores a full link with given parameters instead of
+    training them.
     """
     s = settings or LinkageSettings()
     clock: dict[str, float] = {}
     started = time.perf_counter()
     p = prepare(persons, signals)
+    keys = p.rows.select(row_key()).to_series()
+    state = previous if previous is not None and previous.usable(s, p.size, key) else None
+    fresh = None if state is None else ~keys.is_in(state.rows.implode()).to_numpy()
     clock["prepare"] = time.perf_counter() - started
     cands = candidate_pairs(
         p.rows,
@@ -196,6 +215,7 @@ def link_persons(
         # a surname typo is looked for among rows born in the same month: similar common
         # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
         lsh_group=("salt_year", "tok_birth_ym"),
+        fresh=fresh,
     )
     clock["blocking"] = time.perf_counter() - started - sum(clock.values())
     i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
@@ -215,9 +235,14 @@ def link_persons(
     both_bsn = (bsn[i] >= 0) & (bsn[j] >= 0)
     same_bsn = both_bsn & (bsn[i] == bsn[j])
     clock["compare"] = time.perf_counter() - started - sum(clock.values())
-    params = train(p, levels, rules, rule_names, s, int(same_bsn.sum()))
+    if state is not None:
+        model = state.model
+    elif model is None:
+        params = train(p, levels, rules, rule_names, s, int(same_bsn.sum()))
+        model = LinkModel(params, frequency_table(p) if s.term_frequency else None, p.size)
     del rules
-    frequencies = term_frequencies(p) if s.term_frequency else None
+    params = model.params
+    frequencies = None if model.frequencies is None else term_frequencies(p, model.frequencies)
     score = _score(params, levels, i, j, frequencies)
     total = score.total
     prob = posterior(params.prior, total)
@@ -237,38 +262,62 @@ def link_persons(
     accept = alone | in_context
     clock["score"] = time.perf_counter() - started - sum(clock.values())
     strength = np.where(same_bsn, np.inf, total)
-    labels, stats = cluster(
-        p.size,
-        i[accept],
-        j[accept],
-        strength[accept],
-        p.clear["sig"],
-        bsn,
-        max_rows=s.max_cluster_rows,
-    )
-    hmac_key = id_key(key)
-    member = pl.concat_str(
-        [pl.col("region_code"), pl.col("signal_id"), pl.col("person_seq").cast(pl.Utf8)],
-        separator="|",
-    )
-    links = (
-        p.rows.select(*KEY)
-        .with_columns(pl.Series("_smallest", labels))
-        .with_columns(member.gather(pl.col("_smallest")).alias("_member"))
-        .with_columns(keyed_ids(pl.col("_member"), hmac_key, "P").alias("person_id"))
-        .select(*KEY, "person_id")
-    )
+    accepted = (i[accept], j[accept], strength[accept])
+    if state is None:
+        labels, stats = cluster(p.size, *accepted, p.clear["sig"], bsn, max_rows=s.max_cluster_rows)
+        links = _person_ids(p.rows, labels, key)
+    else:
+        assert fresh is not None
+        found = recluster(
+            state, keys, fresh, accepted, p.clear["sig"], bsn, max_rows=s.max_cluster_rows
+        )
+        stats = found.stats
+        accepted = (found.i, found.j, found.strength)
+        links = _carry_person_ids(_person_ids(p.rows, found.smallest, key), state.person_links)
     clock["cluster"] = time.perf_counter() - started - sum(clock.values())
     return LinkResult(
         person_links=links,
+        edges=edges_table(keys, *accepted),
+        incremental=state is not None,
+        fresh_rows=int(fresh.sum()) if fresh is not None else p.size,
         pairs_per_rule=per_rule,
         skipped_rows_per_rule=skipped,
         candidate_pairs=int(i.size),
         linked_pairs=int(accept.sum()),
         household_pairs=int((in_context & ~alone).sum()),
-        params=params,
+        model=model,
         cluster_stats=stats,
         seconds=clock,
         _prepared=p,
         _frequencies=frequencies,
+    )
+
+
+def _person_ids(rows: pl.DataFrame, smallest: I64, key: MasterKey | None) -> pl.DataFrame:
+    """``KEY, person_id``: the keyed id of each row's smallest cluster member (null where
+    ``smallest`` is -1)."""
+    member = pl.concat_str(
+        [pl.col("region_code"), pl.col("signal_id"), pl.col("person_seq").cast(pl.Utf8)],
+        separator="|",
+    )
+    return (
+        rows.select(*KEY)
+        .with_columns(pl.Series("_smallest", smallest).replace(-1, None))
+        .with_columns(member.gather(pl.col("_smallest")).alias("_member"))
+        .with_columns(keyed_ids(pl.col("_member"), id_key(key), "P").alias("person_id"))
+        .select(*KEY, "person_id")
+    )
+
+
+def _carry_person_ids(links: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """Fill the rows whose cluster was not touched with the id they had."""
+    return (
+        links.join(
+            previous.select(*KEY, pl.col("person_id").alias("_old")),
+            on=list(KEY),
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.coalesce("person_id", "_old").alias("person_id"))
+        .drop("_old")
     )

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from linkage.families import link_families
+from linkage.incremental import LinkState, model_table
 from linkage.partition import PartitionMap
 from linkage.persons import LinkResult, link_persons
 from linkage.recurrence import recurrence
-from linkage.schema import PERSON_LINKS, SIGNAL_FAMILIES
+from linkage.schema import LINK_EDGES, LINK_FREQUENCIES, PERSON_LINKS, SIGNAL_FAMILIES
+from linkage.score import LinkModel
 from pseudonymise.keys import MasterKey
 from radar.contract.schemas import conform
 from radar.settings import LinkageSettings
@@ -29,6 +31,9 @@ class Linked:
 
     person_links: pl.DataFrame
     signal_families: pl.DataFrame
+    edges: pl.DataFrame  # LINK_EDGES, for the next incremental run
+    model: pl.DataFrame  # LINK_MODEL
+    frequencies: pl.DataFrame  # LINK_FREQUENCIES
     stats: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     persons: LinkResult | None = field(default=None, repr=False)
@@ -42,13 +47,24 @@ def link_all(
     key: MasterKey | None = None,
     run_partitions: PartitionMap | None = None,
     partitions: int = 1,
+    previous: LinkState | None = None,
+    model: LinkModel | None = None,
 ) -> Linked:
     """Link every person row of ``persons`` and judge every signal of ``signals``.
 
-    ``run_partitions`` and ``partitions``: see ``linkage.persons.link_persons``.
+    ``run_partitions``, ``partitions``, ``previous`` and ``model``: see
+    ``linkage.persons.link_persons``. Families and recurrence are always judged on all signals.
     """
+    s = settings or LinkageSettings()
     result = link_persons(
-        persons, signals, settings, key=key, run_partitions=run_partitions, partitions=partitions
+        persons,
+        signals,
+        s,
+        key=key,
+        run_partitions=run_partitions,
+        partitions=partitions,
+        previous=previous,
+        model=model,
     )
     started = time.perf_counter()
     families = link_families(result.person_links, signals, key=key)
@@ -57,6 +73,8 @@ def link_all(
     repeat = judged.filter(pl.col("recurrence_category") != "eerste").height
     stats = {
         "person_rows": persons.height,
+        "incremental": int(result.incremental),
+        "fresh_rows": result.fresh_rows,
         "persons": result.person_links.get_column("person_id").n_unique(),
         "candidate_pairs": result.candidate_pairs,
         "linked_pairs": result.linked_pairs,
@@ -70,6 +88,14 @@ def link_all(
     return Linked(
         person_links=conform(result.person_links, PERSON_LINKS),
         signal_families=conform(judged, SIGNAL_FAMILIES),
+        edges=conform(result.edges, LINK_EDGES),
+        model=model_table(result.model, s, key),
+        frequencies=conform(
+            result.model.frequencies
+            if result.model.frequencies is not None
+            else LINK_FREQUENCIES.empty(),
+            LINK_FREQUENCIES,
+        ),
         stats=stats,
         seconds=seconds,
         persons=result,

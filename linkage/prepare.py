@@ -22,6 +22,8 @@ from pseudonymise.tokens import NAME_PAIRS_COLUMN
 from radar.errors import SchemaError
 
 KEY: Final = ("region_code", "signal_id", "person_seq")
+#: Seed of polars' 64-bit hashes of tokens and filters; stable for one polars version.
+TOKEN_HASH_SEED: Final = 20261
 SIGNAL_COLUMNS: Final = ("region_code", "signal_id", "kind", "received_on", "closed_on")
 I64 = npt.NDArray[np.int64]
 
@@ -34,7 +36,7 @@ class Prepared:
     codes: dict[str, I64]  # token column -> dense code, -1 for null
     filters: dict[str, npt.NDArray[np.uint64]]  # bf_* -> (n, words)
     clear: dict[str, I64]  # birth_year, has_birth_month, has_birth_day, sex, pc4, muni, ...
-    name_pairs: pl.DataFrame  # idx UInt32, t Int64: one row per name-pair token of a row
+    name_pairs: pl.DataFrame  # idx UInt32, t UInt64 (token hash): a row per name-pair token
 
     @property
     def size(self) -> int:
@@ -114,10 +116,12 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "idx",
         "sig",
         *KEY,
+        *(["delivery_id"] if "delivery_id" in rows.columns else []),
         "received_year",
         "birth_year",
         "salt_year",
         "pc4",
+        "municipality_code",
         "sex",
         "fc_first_name",
         "fc_surname",
@@ -127,7 +131,8 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         rows.select("idx", pl.col(NAME_PAIRS_COLUMN).alias("t"))
         .explode("t")
         .drop_nulls("t")
-        .with_columns(pl.col("t").rank("dense").cast(pl.Int64))
+        # a stable 64-bit key: term frequencies are stored by it (``linkage.score``)
+        .with_columns(pl.col("t").hash(TOKEN_HASH_SEED))
     )
     clear["name_pairs"] = np.bincount(
         name_pairs.get_column("idx").to_numpy().astype(np.int64), minlength=rows.height

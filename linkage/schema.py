@@ -31,3 +31,33 @@ SIGNAL_FAMILIES = TableSchema(
         "prior_other_region": pl.Boolean(),
     },
 )
+
+#: Internal: every accepted person pair, by its rows' ``region|signal|seq|delivery`` keys, with
+#: the strength clustering ordered it by (``inf`` for equal BSN tokens). An incremental run
+#: re-clusters from these without recomparing history (``linkage.incremental``).
+LINK_EDGES = TableSchema(
+    "link_edges",
+    1,
+    {"left": pl.String(), "right": pl.String(), "strength": pl.Float64()},
+)
+
+#: Internal: the Fellegi-Sunter model the links were scored with (m, u and the prior as JSON;
+#: no data values), the fingerprint of the settings it belongs to and the rows it was trained on.
+LINK_MODEL = TableSchema(
+    "link_model",
+    1,
+    {
+        "model": pl.String(),
+        "term_frequency": pl.Boolean(),
+        "fingerprint": pl.String(),
+        "trained_rows": pl.Int64(),
+    },
+)
+
+#: Internal: the model's term frequencies: per feature, a 64-bit hash of a common value (with
+#: its salt group) and the share of rows it takes (``linkage.score.frequency_table``).
+LINK_FREQUENCIES = TableSchema(
+    "link_frequencies",
+    1,
+    {"feature": pl.String(), "key": pl.UInt64(), "freq": pl.Float64()},
+)

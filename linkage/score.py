@@ -10,6 +10,7 @@ is weaker evidence than agreeing on a rare one. Only common values are affected 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -18,13 +19,14 @@ import polars as pl
 
 from linkage.compare import FEATURES, compare
 from linkage.em import EMSession, FSParams, default_m, estimate_u, run_em
-from linkage.prepare import Prepared
+from linkage.prepare import TOKEN_HASH_SEED, Prepared
 from radar.settings import LinkageSettings
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 _TF_MIN_ROWS: Final = 5
+_FREQUENCY_SCHEMA: Final = {"feature": pl.String, "key": pl.UInt64, "freq": pl.Float64}
 _MIN_BSN_ROWS: Final = 200
 #: Training sessions: the blocking rule and the features it may estimate.
 SESSIONS: Final = (
@@ -59,60 +61,145 @@ def random_pairs(p: Prepared, count: int, seed: int) -> tuple[I64, I64]:
     return i[keep], j[keep]
 
 
-def name_frequency(p: Prepared, column: str, groups: list[I64]) -> F64:
-    """Per row: share of its salt group's rows carrying the same filter (NaN without one)."""
-    matrix = p.filters[column]
-    words = {f"w{k}": matrix[:, k] for k in range(matrix.shape[1])}
-    salt = {f"g{k}": g for k, g in enumerate(groups)}
-    frame = pl.DataFrame({**words, **salt})
-    counted = frame.select(
-        pl.len().over([*salt, *words]).alias("n"),
-        pl.len().over(list(salt)).alias("total"),
+def _hashed(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """A 64-bit hash per row of ``columns`` (null where the last column, the value, is null).
+
+    polars' hash is stable for one polars version; the model's fingerprint names the version.
+    """
+    value = columns[-1]
+    return frame.select(
+        pl.when(pl.col(value).is_not_null()).then(pl.struct(columns).hash(TOKEN_HASH_SEED))
+    ).to_series()
+
+
+def _salts(p: Prepared) -> pl.DataFrame:
+    """The filters' salt groups in stable terms: the birth year, or the municipality without
+    one (surname); with the year, also the year and month token (first name)."""
+    rows = p.rows
+    no_year = pl.col("birth_year").is_null()
+    return rows.select(
+        pl.col("birth_year").cast(pl.Int64).alias("year"),
+        pl.when(no_year).then(pl.col("municipality_code")).alias("muni"),
+        pl.when(~no_year).then(pl.col("tok_birth_ym")).alias("ym"),
     )
-    n = counted.get_column("n").to_numpy().astype(np.float64)
-    total = counted.get_column("total").to_numpy().astype(np.float64)
-    freq = np.where(n >= _TF_MIN_ROWS, n / total, 0.0)
-    freq[matrix.sum(axis=1) == 0] = np.nan
-    return np.asarray(freq, dtype=np.float64)
 
 
-def token_frequency(codes: I64) -> F64:
-    """Per row: share of the rows with a token carrying its token (NaN without one)."""
-    present = codes >= 0
-    counts = np.bincount(codes[present]).astype(np.float64) if present.any() else np.zeros(1)
-    n = np.where(present, counts[np.where(present, codes, 0)], 0.0)
-    freq = np.where(n >= _TF_MIN_ROWS, n / max(float(present.sum()), 1.0), 0.0)
-    freq[~present] = np.nan
-    return np.asarray(freq, dtype=np.float64)
+def _filter_values(p: Prepared, column: str) -> pl.DataFrame:
+    """The filter of each row as columns ``w0..`` (null rows: all-zero filters)."""
+    matrix = p.filters[column]
+    words = pl.DataFrame({f"w{k}": matrix[:, k] for k in range(matrix.shape[1])})
+    present = pl.Series("present", matrix.any(axis=1))
+    return words.with_columns(pl.struct(words.columns).alias("value")).select(
+        pl.when(present).then(pl.col("value")).alias("value")
+    )
 
 
-def name_pair_frequency(p: Prepared) -> F64:
-    """Per row: the share of rows holding its most common name-pair token (NaN without one);
-    the most common is the cautious choice, as the pair that matched is not known here."""
+def _value_keys(p: Prepared) -> dict[str, pl.DataFrame]:
+    """Per feature: per row the salt-group key ``g`` and the value key ``k`` (null: no value)."""
+    salts = _salts(p)
+    out: dict[str, pl.DataFrame] = {}
+    for feature, column, salt in (
+        ("surname", "bf_surname", ["year", "muni"]),
+        ("first_name", "bf_first_name", ["year", "muni", "ym"]),
+    ):
+        frame = pl.concat([salts.select(salt), _filter_values(p, column)], how="horizontal")
+        out[feature] = pl.DataFrame(
+            {
+                "g": frame.select(pl.struct(salt).hash(TOKEN_HASH_SEED)).to_series(),
+                "k": _hashed(frame, [*salt, "value"]),
+            }
+        )
+    token = p.rows.select("tok_full_name_sex")
+    out["full_name_token"] = pl.DataFrame(
+        {"g": pl.Series([0] * p.size, dtype=pl.UInt64), "k": _hashed(token, ["tok_full_name_sex"])}
+    )
+    return out
+
+
+def frequency_table(p: Prepared) -> pl.DataFrame:
+    """``feature, key, freq``: the share of its group that each common value (at least
+    ``_TF_MIN_ROWS`` rows) takes, for the names (within their filters' salt groups), the
+    full-name token and the name-pair tokens. It holds hashes and shares, never a value."""
+    parts = []
+    for feature, keys in _value_keys(p).items():
+        counted = keys.with_columns(
+            pl.len().over("g").alias("total"),
+            pl.col("k").is_not_null().sum().over("g").alias("with_value"),
+        ).drop_nulls("k")
+        # names: share of the salt group's rows; tokens: share of the rows holding one
+        total = "with_value" if feature == "full_name_token" else "total"
+        parts.append(
+            counted.group_by("k")
+            .agg(pl.len().alias("n"), pl.col(total).first().alias("total"))
+            .filter(pl.col("n") >= _TF_MIN_ROWS)
+            .select(
+                pl.lit(feature).alias("feature"),
+                pl.col("k").alias("key"),
+                (pl.col("n") / pl.col("total")).alias("freq"),
+            )
+        )
     pairs = p.name_pairs
     with_pairs = max(pairs.get_column("idx").n_unique(), 1)
+    parts.append(
+        pairs.rename({"t": "k"})
+        .group_by("k")
+        .agg(pl.len().alias("n"))
+        .filter(pl.col("n") >= _TF_MIN_ROWS)
+        .select(
+            pl.lit("name_pair").alias("feature"),
+            pl.col("k").alias("key"),
+            (pl.col("n") / with_pairs).alias("freq"),
+        )
+    )
+    return pl.concat(parts).cast(_FREQUENCY_SCHEMA).sort("feature", "key")  # type: ignore[arg-type]
+
+
+def term_frequencies(p: Prepared, table: pl.DataFrame) -> dict[str, F64]:
+    """Per feature, per row: the share of its value in ``table`` (0 for a value the table
+    does not hold, a rare one; NaN for a row without a value). For name pairs, the most common
+    of the row's pairs: the pair that matched is not known here, and the most common is the
+    cautious choice."""
+    out: dict[str, F64] = {}
+    for feature, keys in _value_keys(p).items():
+        found = keys.join(
+            table.filter(pl.col("feature") == feature).select("key", "freq"),
+            left_on="k",
+            right_on="key",
+            how="left",
+            maintain_order="left",
+        )
+        freq = found.select(
+            pl.when(pl.col("k").is_not_null()).then(pl.col("freq").fill_null(0.0))
+        ).to_series()
+        out[feature] = freq.fill_null(np.nan).to_numpy().astype(np.float64)
+    pairs = p.name_pairs
     per_row = (
-        pairs.with_columns(pl.len().over("t").alias("n")).group_by("idx").agg(pl.col("n").max())
+        pairs.rename({"t": "k"})
+        .join(
+            table.filter(pl.col("feature") == "name_pair").select("key", "freq"),
+            left_on="k",
+            right_on="key",
+            how="left",
+        )
+        .group_by("idx")
+        .agg(pl.col("freq").fill_null(0.0).max())
     )
-    freq = np.full(p.size, np.nan)
-    n = per_row.get_column("n").to_numpy().astype(np.float64)
-    freq[per_row.get_column("idx").to_numpy().astype(np.int64)] = np.where(
-        n >= _TF_MIN_ROWS, n / with_pairs, 0.0
-    )
-    return freq
+    pair_freq = np.full(p.size, np.nan)
+    pair_freq[per_row.get_column("idx").to_numpy().astype(np.int64)] = per_row.get_column(
+        "freq"
+    ).to_numpy()
+    out["name_pair"] = pair_freq
+    return out
 
 
-def term_frequencies(p: Prepared) -> dict[str, F64]:
-    """Name frequencies per row within the filters' salt groups, keyed by feature name."""
-    year = p.clear["birth_year"]
-    surname_salt = np.where(year >= 0, year, -10_000 - p.clear["municipality"])
-    month = np.where(year >= 0, p.codes["tok_birth_ym"], -1)
-    return {
-        "surname": name_frequency(p, "bf_surname", [surname_salt]),
-        "first_name": name_frequency(p, "bf_first_name", [surname_salt, month]),
-        "full_name_token": token_frequency(p.codes["tok_full_name_sex"]),
-        "name_pair": name_pair_frequency(p),
-    }
+@dataclass(frozen=True)
+class LinkModel:
+    """What scores pairs: the Fellegi-Sunter parameters and the term-frequency table
+    (``frequency_table``; None: no term-frequency adjustment), trained on ``trained_rows``."""
+
+    params: FSParams
+    frequencies: pl.DataFrame | None
+    trained_rows: int
 
 
 def train(

@@ -117,6 +117,17 @@ class LinkageSettings(_Section):
     household_min_pair_weight: float = Field(
         7.0, description="weight (bits) a person pair needs to be linked by context"
     )
+    incremental: bool = Field(
+        True,
+        description="link a run's new rows against the stored history with the stored model "
+        "(False: relink and retrain every run)",
+    )
+    retrain_growth: float = Field(
+        0.5,
+        gt=0.0,
+        description="retrain the model (a full relink) once the person rows have grown by "
+        "this share since it was trained",
+    )
 
 
 class RadarSettings(BaseSettings):

@@ -110,6 +110,9 @@ def publish(
 def rebuild(
     inbox: Annotated[Path, typer.Option(help="directory of deliveries (one subdirectory each)")],
     data: Annotated[Path, typer.Option(help="the data store directory")],
+    retrain: Annotated[
+        bool, typer.Option(help="train a new linkage model instead of relinking with the current")
+    ] = False,
     verbose: Annotated[bool, typer.Option(help="show Prefect's logs")] = False,
 ) -> None:
     """Rebuild the data store DATA from every delivery in INBOX (a new snapshot, atomically)."""
@@ -119,7 +122,7 @@ def rebuild(
     _console_without_radar_errors(verbose)
     try:
         with progress_reporter(console):
-            summary = radar_rebuild(inbox=str(inbox), data=str(data))
+            summary = radar_rebuild(inbox=str(inbox), data=str(data), retrain=retrain)
     except RadarError as error:
         raise _fail(error) from error
     show_run_summary(console, summary)
@@ -311,6 +314,22 @@ def bench_linkage(
     for figures in bench_synth(seeds=seed_list, scale=scale, years=years):
         title = f"radar bench linkage (seed {figures['seed']:.0f}, scale {scale}, {years} years)"
         console.print(figures_table(title, figures))
+
+
+@bench_app.command("incremental")
+def bench_incremental(
+    scale: Annotated[float, typer.Option(help="share of national volumes")] = 0.02,
+    years: Annotated[int, typer.Option(help="calendar years of history")] = 10,
+    seed: Annotated[int, typer.Option(help="generator seed")] = 1,
+    day: Annotated[int, typer.Option(help="signals in the day's delivery")] = 1000,
+) -> None:
+    """One day's delivery linked against the history, and the same partition as a full relink."""
+    from linkage.bench import bench_incremental as measure
+    from radar.bench import figures_table
+
+    figures = measure(seed=seed, scale=scale, years=years, day_signals=day)
+    title = f"radar bench incremental (seed {seed}, scale {scale}, {years} years, day {day})"
+    console.print(figures_table(title, figures))
 
 
 @bench_app.command("dask")

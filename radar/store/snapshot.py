@@ -40,16 +40,31 @@ class Snapshot:
             return None
         return self.path / f"{table.name}.parquet"
 
-    def read(self, table: TableSchema) -> pl.DataFrame:
-        """The table, or an empty frame of its schema when the snapshot does not hold it."""
+    @classmethod
+    def at(cls, path: Path) -> Snapshot:
+        """The committed snapshot in the directory ``path``."""
+        try:
+            manifest = json.loads((path / "manifest.json").read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise StoreError(f"snapshot {path.name} is unreadable") from error
+        return cls(path, manifest)
+
+    def read(self, table: TableSchema, columns: list[str] | None = None) -> pl.DataFrame:
+        """The table (only ``columns`` of it, when given), or an empty frame of its schema
+        when the snapshot does not hold it."""
         file = self.file(table)
         if file is None:
-            return table.empty()
+            empty = table.empty()
+            return empty.select(columns) if columns else empty
         recorded = self.manifest["tables"][table.name]["version"]
         if recorded != table.version:
             raise StoreError(
                 f"snapshot {self.name}: table {table.name} has schema v{recorded}, this engine "
                 f"reads v{table.version}; rebuild the store with this version"
+            )
+        if columns:
+            return pl.read_parquet(file, columns=columns).cast(
+                {c: table.columns[c] for c in columns}
             )
         return conform(pl.read_parquet(file), table)
 
@@ -92,13 +107,7 @@ class DataStore:
         pointer = self.path / _CURRENT
         if not pointer.is_file():
             return Snapshot(None)
-        name = pointer.read_text().strip()
-        path = self.snapshots / name
-        try:
-            manifest = json.loads((path / "manifest.json").read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise StoreError(f"snapshot {name} named by CURRENT is unreadable") from error
-        return Snapshot(path, manifest)
+        return Snapshot.at(self.snapshots / pointer.read_text().strip())
 
     def next_name(self) -> str:
         """The name the next commit will give its snapshot."""

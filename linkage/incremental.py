@@ -1,0 +1,201 @@
+"""Incremental linking: a run links its new rows against the whole history without relinking it.
+
+The store keeps, beside the link tables, what the next run needs (``linkage.schema``): the model
+the links were scored with (``LINK_MODEL``: m, u and the prior of a full link's training) and
+every accepted pair (``LINK_EDGES``). A run with that state
+
+- blocks, compares and scores only the candidate pairs that touch a *fresh* row (new, or a
+  re-delivered version), with the stored model, so old pairs keep the decisions they had;
+- drops the accepted pairs of rows that are gone (erased, or replaced by a later version);
+- re-clusters only the connected components of the accepted-pair graph that hold a fresh row
+  or lost a pair; every other row keeps its person id.
+
+Clustering depends on each component's pairs alone (``linkage.cluster``), and the model, term
+frequencies included, is frozen, so the partition is the one a full relink with the same model
+finds; the one exception is a block that grows past its cap, which keeps the pairs it gave
+before. A full link (the first run, ``radar rebuild``, changed linkage settings, or the
+history grown by ``retrain_growth`` since training) trains the model anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from linkage.cluster import cluster, components, id_key
+from linkage.em import FSParams
+from linkage.schema import LINK_EDGES, LINK_MODEL
+from linkage.score import LinkModel
+from pseudonymise.keys import MasterKey
+from pseudonymise.schema import PSEUDONYMISED_PERSONS
+from radar.settings import LinkageSettings
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+ROW_KEY: Final = ("region_code", "signal_id", "person_seq", "delivery_id")
+#: Settings that only say where the work runs: they never change a link.
+_PLACEMENT: Final = {"dask_address", "dask_workers", "partitions_per_worker", "incremental"}
+#: polars' hashes key the stored term frequencies: a new polars version retrains.
+_HASHES: Final = f"polars {pl.__version__}"
+
+
+def row_key() -> pl.Expr:
+    """``region|signal|seq|delivery``: one version of a person row."""
+    return pl.concat_str([pl.col(c).cast(pl.String) for c in ROW_KEY], separator="|")
+
+
+def fingerprint(settings: LinkageSettings, key: MasterKey | None) -> str:
+    """What a stored model belongs to: the settings that shape links, the token schema and
+    the key (its term frequencies are keyed by token hashes: a rotated key retrains)."""
+    shaping: dict[str, object] = settings.model_dump(exclude=_PLACEMENT)
+    shaping["persons_schema"] = PSEUDONYMISED_PERSONS.version
+    shaping["hashes"] = _HASHES
+    # one-way: a hash of the key derived for linkage ids
+    shaping["key"] = hashlib.sha256(id_key(key).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What the previous run left for this one."""
+
+    rows: pl.Series  # row keys (``row_key``) of every row the previous run linked
+    person_links: pl.DataFrame  # region_code, signal_id, person_seq, person_id
+    edges: pl.DataFrame  # LINK_EDGES
+    model: LinkModel
+    fingerprint: str
+
+    def usable(self, settings: LinkageSettings, rows: int, key: MasterKey | None) -> bool:
+        """True when this run may link incrementally on this state."""
+        return (
+            settings.incremental
+            and self.fingerprint == fingerprint(settings, key)
+            and rows <= self.model.trained_rows * (1.0 + settings.retrain_growth)
+        )
+
+
+def link_state(
+    persons: pl.DataFrame,
+    person_links: pl.DataFrame,
+    edges: pl.DataFrame,
+    model: pl.DataFrame,
+    frequencies: pl.DataFrame,
+) -> LinkState | None:
+    """The state in a snapshot's tables (its persons, links, edges, model and term
+    frequencies); None when the snapshot holds no model (a new store, or one linked before
+    models were kept)."""
+    if model.height != 1 or persons.height != person_links.height:
+        return None
+    record = model.row(0, named=True)
+    params = FSParams.from_dict(json.loads(record["model"]))
+    return LinkState(
+        rows=persons.select(row_key()).to_series(),
+        person_links=person_links,
+        edges=edges,
+        model=LinkModel(
+            params,
+            frequencies if record["term_frequency"] else None,
+            int(record["trained_rows"]),
+        ),
+        fingerprint=record["fingerprint"],
+    )
+
+
+def model_table(model: LinkModel, settings: LinkageSettings, key: MasterKey | None) -> pl.DataFrame:
+    """The one-row ``LINK_MODEL`` table of ``model`` (its frequencies: ``LINK_FREQUENCIES``)."""
+    return pl.DataFrame(
+        {
+            "model": [json.dumps(model.params.to_dict())],
+            "term_frequency": [model.frequencies is not None],
+            "fingerprint": [fingerprint(settings, key)],
+            "trained_rows": [model.trained_rows],
+        },
+        schema=LINK_MODEL.schema,
+    )
+
+
+def edges_table(keys: pl.Series, i: I64, j: I64, strength: F64) -> pl.DataFrame:
+    """``LINK_EDGES`` of the pairs ``(i, j)`` of rows whose keys are ``keys``."""
+    return pl.DataFrame(
+        {"left": keys.gather(i), "right": keys.gather(j), "strength": strength},
+        schema=LINK_EDGES.schema,
+    )
+
+
+@dataclass(frozen=True)
+class Reclustered:
+    """Cluster labels after an incremental run, and the accepted pairs to keep."""
+
+    smallest: I64  # per row: the smallest row of its cluster, -1 where the old id stands
+    i: I64  # every accepted pair now: the kept old ones and the new ones, (i, j) sorted
+    j: I64
+    strength: F64
+    stats: dict[str, int]
+
+
+def recluster(
+    state: LinkState,
+    keys: pl.Series,
+    fresh: npt.NDArray[np.bool_],
+    new: tuple[I64, I64, F64],
+    sig: I64,
+    bsn: I64,
+    *,
+    max_rows: int,
+) -> Reclustered:
+    """Clusters of the rows ``keys`` from the kept old pairs and the ``new`` accepted ones.
+
+    Only the components of the accepted-pair graph that hold a fresh row or lost a pair are
+    clustered again; ``smallest`` is -1 for the rows of the others.
+    """
+    n = keys.len()
+    position = pl.DataFrame({"key": keys, "idx": np.arange(n, dtype=np.int64)})
+    old = (
+        state.edges.join(position.rename({"key": "left", "idx": "i"}), on="left", how="left")
+        .join(position.rename({"key": "right", "idx": "j"}), on="right", how="left")
+        .select("i", "j", "strength")
+    )
+    kept = old.drop_nulls(["i", "j"])
+    # a pair that lost a row: the rows it still had are clustered again
+    lost = old.filter(pl.col("i").is_null() | pl.col("j").is_null())
+    seeds = fresh.copy()
+    for side in ("i", "j"):
+        seeds[lost.get_column(side).drop_nulls().to_numpy().astype(np.int64)] = True
+    new_i, new_j, new_s = new
+    edges = (
+        pl.concat(
+            [
+                kept.cast({"i": pl.Int64, "j": pl.Int64}),
+                pl.DataFrame({"i": new_i, "j": new_j, "strength": new_s}),
+            ]
+        ).sort("i", "j")  # no pair is both: old pairs never hold a fresh row
+    )
+    i = edges.get_column("i").to_numpy().astype(np.int64)
+    j = edges.get_column("j").to_numpy().astype(np.int64)
+    strength = edges.get_column("strength").to_numpy().astype(np.float64)
+    labels = components(n, i, j)
+    touched = np.zeros(int(labels.max()) + 1 if n else 0, dtype=np.bool_)
+    touched[labels[seeds]] = True
+    nodes = np.flatnonzero(touched[labels])
+    local = np.full(n, -1, dtype=np.int64)
+    local[nodes] = np.arange(nodes.size)
+    inside = touched[labels[i]]
+    smallest_local, stats = cluster(
+        nodes.size,
+        local[i[inside]],
+        local[j[inside]],
+        strength[inside],
+        sig[nodes],
+        bsn[nodes],
+        max_rows=max_rows,
+    )
+    smallest = np.full(n, -1, dtype=np.int64)
+    smallest[nodes] = nodes[smallest_local]  # nodes ascend: the local smallest is the global one
+    stats["rows_reclustered"] = int(nodes.size)
+    return Reclustered(smallest, i, j, strength, stats)

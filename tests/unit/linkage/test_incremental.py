@@ -1,0 +1,131 @@
+"""Incremental linking: new rows linked against a stored state give what a full relink with the
+same model gives, and untouched persons keep their ids."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from linkage.bench import BENCH_KEY, SynthStore
+from linkage.incremental import LinkState, fingerprint, link_state
+from linkage.pipeline import Linked, link_all
+from pseudonymise.keys import MasterKey
+from radar.settings import LinkageSettings
+
+SIGNAL_KEY = ["region_code", "signal_id"]
+PERSON_KEY = [*SIGNAL_KEY, "person_seq"]
+SETTINGS = LinkageSettings(random_pairs=20_000)
+
+
+def _without(frame: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
+    return frame.join(signals.select(SIGNAL_KEY), on=SIGNAL_KEY, how="anti")
+
+
+def _state(linked: Linked, persons: pl.DataFrame) -> LinkState:
+    state = link_state(persons, linked.person_links, linked.edges, linked.model, linked.frequencies)
+    assert state is not None
+    return state
+
+
+@pytest.fixture(scope="module")
+def history(small_synth: SynthStore) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The signals of the last tenth of the period (by received date), and the store
+    without them."""
+    latest = small_synth.signals.sort("received_on", *SIGNAL_KEY).tail(
+        small_synth.signals.height // 10
+    )
+    return (
+        latest,
+        _without(small_synth.signals, latest),
+        _without(small_synth.persons, latest),
+    )
+
+
+def _edges(linked: Linked) -> set[tuple[str, str]]:
+    return set(linked.edges.select("left", "right").iter_rows())
+
+
+def test_new_signals_link_as_a_full_relink_with_the_same_model(
+    small_synth: SynthStore, history: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
+) -> None:
+    latest, signals_before, persons_before = history
+    before = link_all(signals_before, persons_before, SETTINGS, key=BENCH_KEY)
+    state = _state(before, persons_before)
+    incremental = link_all(
+        small_synth.signals, small_synth.persons, SETTINGS, key=BENCH_KEY, previous=state
+    )
+    full = link_all(
+        small_synth.signals, small_synth.persons, SETTINGS, key=BENCH_KEY, model=state.model
+    )
+    new_rows = small_synth.persons.join(latest.select(SIGNAL_KEY), on=SIGNAL_KEY).height
+    assert incremental.stats["incremental"] == 1 and full.stats["incremental"] == 0
+    assert incremental.stats["fresh_rows"] == new_rows
+    assert incremental.stats["candidate_pairs"] < full.stats["candidate_pairs"]
+    assert incremental.person_links.equals(full.person_links)
+    assert incremental.signal_families.equals(full.signal_families)
+    assert _edges(incremental) == _edges(full)
+    # the new signals found earlier ones: the run links, not only carries over
+    repeat = incremental.signal_families.join(latest.select(SIGNAL_KEY), on=SIGNAL_KEY).filter(
+        pl.col("recurrence_category") != "eerste"
+    )
+    assert repeat.height > 0
+    # persons whose cluster the new rows did not touch keep their ids
+    kept = before.person_links.join(incremental.person_links, on=PERSON_KEY, suffix="_now").filter(
+        pl.col("person_id") == pl.col("person_id_now")
+    )
+    assert kept.height > 0.9 * before.person_links.height
+
+
+def test_replaced_and_erased_signals_are_relinked(small_synth: SynthStore) -> None:
+    persons, signals = small_synth.persons, small_synth.signals
+    before = link_all(signals, persons, SETTINGS, key=BENCH_KEY)
+    state = _state(before, persons)
+    linked_rows = pl.concat(
+        [
+            before.edges.select(pl.col("left").alias("k")),
+            before.edges.select(pl.col("right").alias("k")),
+        ]
+    ).with_columns(pl.col("k").str.split("|").list.slice(0, 2).list.join("|"))
+    linked_signals = linked_rows.get_column("k").unique().sort()
+    erased, replaced = linked_signals[0], linked_signals[1]
+    signal = pl.concat_str(SIGNAL_KEY, separator="|")
+    # an erasure destroys one signal; a re-delivery gives another a new version
+    persons_now = persons.filter(signal != erased).with_columns(
+        pl.when(signal == replaced)
+        .then(pl.lit("9999-12-31_REDELIVERY"))
+        .otherwise(pl.col("delivery_id"))
+        .alias("delivery_id")
+    )
+    signals_now = signals.filter(signal != erased)
+    incremental = link_all(signals_now, persons_now, SETTINGS, key=BENCH_KEY, previous=state)
+    full = link_all(signals_now, persons_now, SETTINGS, key=BENCH_KEY, model=state.model)
+    assert incremental.stats["incremental"] == 1
+    assert incremental.stats["fresh_rows"] == persons.filter(signal == replaced).height
+    assert incremental.person_links.equals(full.person_links)
+    assert _edges(incremental) == _edges(full)
+    assert not any(erased in key for key in incremental.edges.get_column("left").to_list())
+
+
+def test_a_state_is_not_used_after_growth_or_with_other_settings(
+    small_synth: SynthStore, history: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]
+) -> None:
+    _, signals_before, persons_before = history
+    before = link_all(signals_before, persons_before, SETTINGS, key=BENCH_KEY)
+    state = _state(before, persons_before)
+    rows = small_synth.persons.height
+    assert state.usable(SETTINGS, rows, BENCH_KEY)
+    assert not state.usable(SETTINGS.model_copy(update={"retrain_growth": 0.01}), rows, BENCH_KEY)
+    assert not state.usable(SETTINGS.model_copy(update={"match_probability": 0.8}), rows, BENCH_KEY)
+    assert not state.usable(SETTINGS.model_copy(update={"incremental": False}), rows, BENCH_KEY)
+    assert not state.usable(SETTINGS, rows, MasterKey(b"another-key-of-32-bytes-at-least!"))
+    moved = SETTINGS.model_copy(update={"dask_workers": 2})
+    assert fingerprint(SETTINGS, BENCH_KEY) == fingerprint(moved, BENCH_KEY)
+    retrained = link_all(
+        small_synth.signals,
+        small_synth.persons,
+        SETTINGS.model_copy(update={"retrain_growth": 0.01}),
+        key=BENCH_KEY,
+        previous=state,
+    )
+    assert retrained.stats["incremental"] == 0
+    assert retrained.stats["fresh_rows"] == rows
