@@ -20,6 +20,7 @@ import polars as pl
 from linkage.blocking import LSH_FILTERS, candidate_pairs
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
+from linkage.em import FSParams
 from linkage.household import household_links
 from linkage.incremental import LinkState, edges_table, recluster, row_key
 from linkage.partition import PartitionMap, compare_partitioned
@@ -37,6 +38,7 @@ from radar.settings import LinkageSettings
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+I8 = npt.NDArray[np.int8]
 
 LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "birth_date": (
@@ -120,6 +122,59 @@ class LinkResult:
         )
 
 
+#: Pairs compared and weighed per step: bounds the temporaries (a few arrays of this length).
+_CHUNK: Final = 1 << 22
+
+
+def compare_chunked(p: Prepared, i: I64, j: I64, chunk: int = _CHUNK) -> dict[str, I8]:
+    """``compare`` in chunks of pairs: the same levels, with bounded temporaries."""
+    if i.size <= chunk:
+        return compare(p, i, j)
+    out = {f: np.empty(i.size, dtype=np.int8) for f in FEATURES}
+    for start in range(0, i.size, chunk):
+        part = compare(p, i[start : start + chunk], j[start : start + chunk])
+        for f in FEATURES:
+            out[f][start : start + chunk] = part[f]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    total: F64  # summed weight
+    context: F64  # the weight household context sees
+    names_agree: npt.NDArray[np.bool_]  # evidence that the names agree
+    personal: npt.NDArray[np.bool_]  # evidence about the person (a name or the birth date)
+
+
+def _score(
+    params: FSParams,
+    levels: dict[str, I8],
+    i: I64,
+    j: I64,
+    frequencies: dict[str, F64] | None,
+    chunk: int = _CHUNK,
+) -> _Scores:
+    """What the link decisions read from the feature weights, without keeping the weights of
+    every feature of every pair (nine float arrays the length of the candidate pairs)."""
+    n = i.size
+    out = _Scores(np.zeros(n), np.zeros(n), np.zeros(n, np.bool_), np.zeros(n, np.bool_))
+    for start in range(0, n, chunk):
+        part = slice(start, start + chunk)
+        weights = pair_weights(
+            params, {f: levels[f][part] for f in FEATURES}, i[part], j[part], frequencies
+        )
+        total = np.sum([weights[f] for f in FEATURES], axis=0)
+        out.total[part] = total
+        # one shared name pair shows in the pairs of both its rows: counted once in the sum
+        out.context[part] = total - 0.5 * weights["name_pair"]
+        # housemates share a surname, an address and a phone line: a link also needs evidence
+        # about the person (a first name, a birth date, a BSN)
+        names = weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0
+        out.names_agree[part] = names
+        out.personal[part] = names | (weights["birth_date"] > 0)
+    return out
+
+
 def link_persons(
     persons: pl.DataFrame,
     signals: pl.DataFrame,
@@ -156,14 +211,24 @@ def link_persons(
         lsh_bands=s.lsh_bands,
         lsh_band_bits=s.lsh_band_bits,
         seed=s.seed,
+        lsh_unresolved_only=s.lsh_unresolved_only,
+        # a surname typo is looked for among rows born in the same month: similar common
+        # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
+        lsh_group=("salt_year", "tok_birth_ym"),
         fresh=fresh,
     )
     clock["blocking"] = time.perf_counter() - started - sum(clock.values())
     i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
     j = cands.pairs.get_column("j").to_numpy().astype(np.int64)
     rules = cands.pairs.get_column("rules").to_numpy().astype(np.uint32)
+    rule_names, per_rule, skipped = (
+        cands.rule_names,
+        cands.pairs_per_rule,
+        cands.skipped_rows_per_rule,
+    )
+    del cands  # the pairs frame: its columns are copied into i, j and rules
     if run_partitions is None or i.size == 0:
-        levels = compare(p, i, j)
+        levels = compare_chunked(p, i, j)
     else:
         levels = compare_partitioned(p, i, j, partitions, run_partitions)
     bsn = p.codes["tok_bsn"]
@@ -173,26 +238,23 @@ def link_persons(
     if state is not None:
         model = state.model
     elif model is None:
-        params = train(p, levels, rules, cands.rule_names, s, int(same_bsn.sum()))
+        params = train(p, levels, rules, rule_names, s, int(same_bsn.sum()))
         model = LinkModel(params, frequency_table(p) if s.term_frequency else None, p.size)
+    del rules
     params = model.params
     frequencies = None if model.frequencies is None else term_frequencies(p, model.frequencies)
-    weights = pair_weights(params, levels, i, j, frequencies)
-    total = np.sum([weights[f] for f in FEATURES], axis=0) if i.size else np.zeros(0)
+    score = _score(params, levels, i, j, frequencies)
+    total = score.total
     prob = posterior(params.prior, total)
-    # housemates share a surname, an address and a phone line: a link also needs evidence
-    # about the person (a first name, a birth date, a BSN)
-    names_agree = weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0
-    personal = names_agree | (weights["birth_date"] > 0)
-    alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & personal)
+    alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & score.personal)
+    del prob
     in_context = household_links(
         p.clear["sig"],
         i,
         j,
-        # one shared name pair shows in the pairs of both its rows: counted once in the sum
-        total - 0.5 * weights["name_pair"],
+        score.context,
         # context never links two rows whose first names disagree or cannot be compared
-        (same_bsn | ~both_bsn) & names_agree,
+        (same_bsn | ~both_bsn) & score.names_agree,
         min_pair_weight=s.household_min_pair_weight,
         min_signal_weight=s.household_min_signal_weight,
         min_pairs=s.household_min_pairs,
@@ -218,8 +280,8 @@ def link_persons(
         edges=edges_table(keys, *accepted),
         incremental=state is not None,
         fresh_rows=int(fresh.sum()) if fresh is not None else p.size,
-        pairs_per_rule=cands.pairs_per_rule,
-        skipped_rows_per_rule=cands.skipped_rows_per_rule,
+        pairs_per_rule=per_rule,
+        skipped_rows_per_rule=skipped,
         candidate_pairs=int(i.size),
         linked_pairs=int(accept.sum()),
         household_pairs=int((in_context & ~alone).sum()),

@@ -109,7 +109,7 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         pl.Series("salt_year", salt),
         *(
             pl.Series(f"fc_{c[3:]}", filter_code(filters[c])).replace(-1, None)
-            for c in ("bf_first_name", "bf_surname")
+            for c in ("bf_first_name", "bf_surname", "bf_surname_x")
         ),
     )
     keep = [
@@ -125,6 +125,7 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "sex",
         "fc_first_name",
         "fc_surname",
+        "fc_surname_x",
         *TOKEN_COLUMNS,
     ]
     name_pairs = (

@@ -93,6 +93,11 @@ class LinkageSettings(_Section):
         8, ge=0, description="LSH bands over name Bloom filters (0 switches LSH blocking off)"
     )
     lsh_band_bits: int = Field(40, ge=4, le=64, description="sampled bits per LSH band")
+    lsh_unresolved_only: bool = Field(
+        True,
+        description="LSH pairs only for rows that no identity rule (BSN, name with birth date)"
+        " gave a candidate",
+    )
     seed: int = Field(20261, description="seed of the random pair sample and LSH bit choice")
     dask_address: str | None = Field(
         None, description="scheduler of an existing Dask cluster to compare candidate pairs on"

@@ -1,0 +1,159 @@
+"""Scale bench of the link stage on a cached synthetic store.
+
+``python -m bench.scale --cache DIR --scale 0.1 --years 10`` builds the pseudonymised store once
+(generate, intake, pseudonymise: minutes at scale 1.0) and keeps it under ``DIR``
+(``signals.parquet``, ``persons.parquet``, ``truth/``); later runs only link. Prints the link
+stage's seconds per step, CPU seconds, peak RSS (this process) and candidate pairs per rule.
+
+``--rules`` prints, per blocking rule, its candidate pairs, the true matches among them and the
+true matches no other rule proposes (from the synthetic truth), to judge what a rule is worth.
+``--quality`` scores the links against the truth (``linkage.evaluate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from linkage.bench import SynthStore, synth_store
+from linkage.blocking import candidate_pairs
+from linkage.evaluate import KEY, evaluate
+from linkage.pipeline import link_all
+from linkage.prepare import prepare
+from radar.settings import LinkageSettings
+
+
+def cached_store(cache: Path, *, seed: int, scale: float, years: int) -> SynthStore:
+    """The store under ``cache``, built there first when absent."""
+    persons = cache / "persons.parquet"
+    if not persons.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        work = cache / "work"
+        store = synth_store(work, seed=seed, scale=scale, years=years, start_year=2016)
+        store.signals.write_parquet(cache / "signals.parquet")
+        shutil.copytree(store.truth, cache / "truth", dirs_exist_ok=True)
+        store.persons.write_parquet(persons)
+        shutil.rmtree(work)
+        (cache / "build.json").write_text(json.dumps(store.seconds))
+    return SynthStore(
+        pl.read_parquet(cache / "signals.parquet"),
+        pl.DataFrame(),
+        pl.read_parquet(persons),
+        cache / "truth",
+        {},
+    )
+
+
+def rule_report(store: SynthStore, settings: LinkageSettings) -> pl.DataFrame:
+    """Per rule: pairs, true pairs among them, true pairs only this rule proposes."""
+    p = prepare(store.persons, store.signals)
+    cands = candidate_pairs(
+        p.rows,
+        filters={"bf_surname": p.filters["bf_surname"]},
+        name_pairs=p.name_pairs,
+        max_block_rows=settings.max_block_rows,
+        max_address_block_rows=settings.max_address_block_rows,
+        lsh_bands=settings.lsh_bands,
+        lsh_band_bits=settings.lsh_band_bits,
+        seed=settings.seed,
+        lsh_unresolved_only=settings.lsh_unresolved_only,
+        lsh_group=("salt_year", "tok_birth_ym"),
+    )
+    truth = pl.read_parquet(store.truth / "persons.parquet").select(*KEY, "true_person_id")
+    person = (
+        p.rows.select(*KEY)
+        .join(truth, on=KEY, how="left", maintain_order="left")
+        .get_column("true_person_id")
+        .rank("dense")
+        .fill_null(0)
+        .to_numpy()
+        .astype(np.int64)
+    )
+    i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
+    j = cands.pairs.get_column("j").to_numpy().astype(np.int64)
+    rules = cands.pairs.get_column("rules").to_numpy()
+    true = (person[i] > 0) & (person[i] == person[j])
+    counts = np.bincount(person)[1:]
+    sig = p.clear["sig"]
+    # true pairs of rows of different signals
+    same_sig = (
+        pl.DataFrame({"p": person, "s": sig}).filter(pl.col("p") > 0).group_by("p", "s").len()
+    )
+    within = int((same_sig.get_column("len") * (same_sig.get_column("len") - 1) // 2).sum())
+    all_true = int((counts * (counts - 1) // 2).sum()) - within
+    out = []
+    for n, name in enumerate(cands.rule_names):
+        has = (rules & (1 << n)) > 0
+        only = rules == (1 << n)
+        out.append(
+            {
+                "rule": name,
+                "pairs": int(has.sum()),
+                "true": int((has & true).sum()),
+                "only": int(only.sum()),
+                "only_true": int((only & true).sum()),
+                "skipped_rows": cands.skipped_rows_per_rule.get(name, 0),
+            }
+        )
+    out.append(
+        {
+            "rule": "ALL",
+            "pairs": int(i.size),
+            "true": int(true.sum()),
+            "only": all_true,
+            "only_true": 0,
+            "skipped_rows": 0,
+        }
+    )
+    return pl.DataFrame(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--rules", action="store_true")
+    parser.add_argument("--quality", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    store = cached_store(args.cache, seed=args.seed, scale=args.scale, years=args.years)
+    print(
+        f"store: {store.persons.height} person rows, {store.signals.height} signals, "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    if args.build_only:
+        return
+    settings = LinkageSettings()
+    if args.rules:
+        with pl.Config(tbl_rows=60):
+            print(rule_report(store, settings))
+        print("(ALL: only = true pairs of rows in different signals)")
+        return
+    cpu0 = time.process_time()
+    started = time.perf_counter()
+    linked = link_all(store.signals, store.persons, settings)
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    steps = " ".join(f"{k} {v:.1f}" for k, v in linked.seconds.items())
+    rows = store.persons.height / 1e6
+    print(f"link: {wall:.1f} s wall, {cpu:.1f} s cpu, peak {rss:.2f} GiB; {steps}")
+    print(f"per million rows: {wall / rows:.1f} s, {rss / rows:.2f} GiB")
+    print({k: v for k, v in linked.stats.items() if not k.startswith("cluster_")})
+    if args.quality:
+        figures = evaluate(store.truth, linked.person_links, linked.signal_families)
+        print({k: round(v, 4) for k, v in figures.items()})
+
+
+if __name__ == "__main__":
+    main()
