@@ -61,6 +61,7 @@ LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
         "different pc4",
     ),
     "phone": ("not comparable", "agree", "disagree"),
+    "region": ("not comparable", "same region", "different regions"),
     "age": ("not comparable", "within 3 years", "further apart"),
     "full_name_token": ("not comparable", "same full name", "different full name"),
     "name_pair": ("not comparable", "first name and a housemate's agree", "no name pair agrees"),

@@ -70,7 +70,7 @@ class LinkageSettings(_Section):
     """How persons are blocked, scored and clustered. Defaults were tuned on synthetic data."""
 
     match_probability: float = Field(
-        0.9, gt=0.0, lt=1.0, description="posterior match probability a pair needs to link"
+        0.975, gt=0.0, lt=1.0, description="posterior match probability a pair needs to link"
     )
     max_block_rows: int = Field(
         400, ge=2, description="blocks with more rows than this are skipped (and counted)"
@@ -107,10 +107,10 @@ class LinkageSettings(_Section):
         2, ge=1, description="rows of two signals that must agree to link them by context"
     )
     household_min_signal_weight: float = Field(
-        25.0, description="summed weight (bits) of those rows' best pairs to link by context"
+        27.0, description="summed weight (bits) of those rows' best pairs to link by context"
     )
     household_min_pair_weight: float = Field(
-        7.0, description="weight (bits) a person pair needs to be linked by context"
+        9.0, description="weight (bits) a person pair needs to be linked by context"
     )
 
 
