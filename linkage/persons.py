@@ -5,6 +5,13 @@ clear columns) and the signals' dates. Hard rules on top of the scores: rows of 
 never the same person; rows with different valid BSN tokens never link; rows with the same
 valid BSN token always link (a typo makes a BSN fail the elfproef, so it never becomes another
 valid one).
+
+Two clusterings come out. ``person_links`` holds the person identity: a pair links at
+``match_probability``. ``family_links`` also joins pairs that are only likely the same person
+(``family_match_probability``) and share an address or a phone line: an advice call that names
+"a boy of about 8" at the family's address links the call to the family's case, even when the
+boy's identity stays uncertain (he may be his brother). Families and recurrence are computed
+on ``family_links``; ``person_links`` is what the engine says about persons.
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ class LinkResult:
     """Person links, the statistics of the run, and what ``explain`` needs."""
 
     person_links: pl.DataFrame  # region_code, signal_id, person_seq, person_id
+    family_links: pl.DataFrame  # the same columns, linked more loosely (module docstring)
     pairs_per_rule: dict[str, int]
     skipped_rows_per_rule: dict[str, int]
     candidate_pairs: int
@@ -175,6 +183,9 @@ def link_persons(
         min_pairs=s.household_min_pairs,
     )
     accept = alone | in_context
+    # family context: likely the same person and reached at the same address or phone line
+    contact = (levels["address"] == 1) | (levels["phone"] == 1)
+    related = ~accept & ~both_bsn & contact & (prob >= s.family_match_probability)
     clock["score"] = time.perf_counter() - started - sum(clock.values())
     strength = np.where(same_bsn, np.inf, total)
     labels, stats = cluster(
@@ -186,21 +197,21 @@ def link_persons(
         bsn,
         max_rows=s.max_cluster_rows,
     )
+    loose = accept | related
+    family_labels, _ = cluster(
+        p.size,
+        i[loose],
+        j[loose],
+        strength[loose],
+        p.clear["sig"],
+        bsn,
+        max_rows=s.max_cluster_rows,
+    )
     hmac_key = id_key(key)
-    member = pl.concat_str(
-        [pl.col("region_code"), pl.col("signal_id"), pl.col("person_seq").cast(pl.Utf8)],
-        separator="|",
-    )
-    links = (
-        p.rows.select(*KEY)
-        .with_columns(pl.Series("_smallest", labels))
-        .with_columns(member.gather(pl.col("_smallest")).alias("_member"))
-        .with_columns(keyed_ids(pl.col("_member"), hmac_key, "P").alias("person_id"))
-        .select(*KEY, "person_id")
-    )
     clock["cluster"] = time.perf_counter() - started - sum(clock.values())
     return LinkResult(
-        person_links=links,
+        person_links=_person_ids(p, labels, hmac_key),
+        family_links=_person_ids(p, family_labels, hmac_key),
         pairs_per_rule=cands.pairs_per_rule,
         skipped_rows_per_rule=cands.skipped_rows_per_rule,
         candidate_pairs=int(i.size),
@@ -211,4 +222,19 @@ def link_persons(
         seconds=clock,
         _prepared=p,
         _frequencies=frequencies,
+    )
+
+
+def _person_ids(p: Prepared, labels: I64, hmac_key: str) -> pl.DataFrame:
+    """``region_code, signal_id, person_seq, person_id`` from a smallest-member label per row."""
+    member = pl.concat_str(
+        [pl.col("region_code"), pl.col("signal_id"), pl.col("person_seq").cast(pl.Utf8)],
+        separator="|",
+    )
+    return (
+        p.rows.select(*KEY)
+        .with_columns(pl.Series("_smallest", labels))
+        .with_columns(member.gather(pl.col("_smallest")).alias("_member"))
+        .with_columns(keyed_ids(pl.col("_member"), hmac_key, "P").alias("person_id"))
+        .select(*KEY, "person_id")
     )

@@ -72,6 +72,12 @@ class LinkageSettings(_Section):
     match_probability: float = Field(
         0.975, gt=0.0, lt=1.0, description="posterior match probability a pair needs to link"
     )
+    family_match_probability: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="posterior a pair sharing an address or phone needs to join families",
+    )
     max_block_rows: int = Field(
         400, ge=2, description="blocks with more rows than this are skipped (and counted)"
     )

@@ -214,3 +214,28 @@ def test_a_housemate_without_personal_evidence_stays_apart() -> None:
         ]
     )
     assert ids[("s1", 1)] != ids[("s2", 1)]
+
+
+def test_a_likely_match_at_the_same_address_joins_the_family_only() -> None:
+    home = {"postcode": "1234AB", "house_number": 12, "phone": "0612345678"}
+    rows = [
+        _row("s1", first_names="johanna", phone="0612345678"),
+        # no first name and no birth date: reached at the same address and phone it joins
+        # the family (the row may be a housemate), never the person; elsewhere it joins neither
+        _advice("s2", 1, first_names=None, age_estimate=38, **home),
+        _advice("s3", 1, first_names=None, age_estimate=38, postcode="9999ZZ", house_number=1),
+    ]
+    persons = pseudonymise_persons(_persons(rows + _background()), KEY, workers=1)
+    # a few hundred rows estimate weak weights: the family threshold is set for them
+    settings = LinkageSettings(random_pairs=2_000, family_match_probability=0.1)
+    result = link_persons(persons, _signals(persons), settings, key=KEY)
+
+    def ids(frame: pl.DataFrame) -> dict[str, str]:
+        first = frame.filter(pl.col("person_seq") == 1)
+        return dict(zip(first["signal_id"], first["person_id"], strict=True))
+
+    person, family = ids(result.person_links), ids(result.family_links)
+    assert person["s1"] != person["s2"]
+    assert family["s1"] == family["s2"]
+    assert family["s3"] != family["s1"]
+    assert family["s3"] == person["s3"]
