@@ -10,8 +10,10 @@ Two clusterings come out. ``person_links`` holds the person identity: a pair lin
 ``match_probability``. ``family_links`` also joins pairs that are only likely the same person
 (``family_match_probability``) and share an address or a phone line: an advice call that names
 "a boy of about 8" at the family's address links the call to the family's case, even when the
-boy's identity stays uncertain (he may be his brother). Families and recurrence are computed
-on ``family_links``; ``person_links`` is what the engine says about persons.
+boy's identity stays uncertain (he may be his brother). A signal that is then still alone in
+its family attaches through its best pair of ``family_attach_probability``
+(``linkage.household.lone_attachments``). Families and recurrence are computed on
+``family_links``; ``person_links`` is what the engine says about persons.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from linkage.blocking import candidate_pairs
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
-from linkage.household import household_links
+from linkage.household import household_links, lone_attachments
 from linkage.partition import PartitionMap, compare_partitioned
 from linkage.prepare import KEY, Prepared, prepare
 from linkage.score import pair_weights, posterior, term_frequencies, train
@@ -188,25 +190,31 @@ def link_persons(
     related = ~accept & ~both_bsn & contact & (prob >= s.family_match_probability)
     clock["score"] = time.perf_counter() - started - sum(clock.values())
     strength = np.where(same_bsn, np.inf, total)
-    labels, stats = cluster(
-        p.size,
-        i[accept],
-        j[accept],
-        strength[accept],
-        p.clear["sig"],
-        bsn,
-        max_rows=s.max_cluster_rows,
-    )
+
+    def clusters(mask: npt.NDArray[np.bool_]) -> tuple[I64, dict[str, int]]:
+        return cluster(
+            p.size,
+            i[mask],
+            j[mask],
+            strength[mask],
+            p.clear["sig"],
+            bsn,
+            max_rows=s.max_cluster_rows,
+        )
+
+    labels, stats = clusters(accept)
     loose = accept | related
-    family_labels, _ = cluster(
-        p.size,
-        i[loose],
-        j[loose],
-        strength[loose],
+    family_labels, _ = clusters(loose)
+    attach = lone_attachments(
         p.clear["sig"],
-        bsn,
-        max_rows=s.max_cluster_rows,
+        family_labels,
+        i,
+        j,
+        total,
+        ~loose & ~both_bsn & personal & (prob >= s.family_attach_probability),
     )
+    if attach.any():
+        family_labels, _ = clusters(loose | attach)
     hmac_key = id_key(key)
     clock["cluster"] = time.perf_counter() - started - sum(clock.values())
     return LinkResult(

@@ -78,6 +78,12 @@ class LinkageSettings(_Section):
         lt=1.0,
         description="posterior a pair sharing an address or phone needs to join families",
     )
+    family_attach_probability: float = Field(
+        0.9,
+        gt=0.0,
+        lt=1.0,
+        description="posterior a pair needs to attach a signal alone in its family to another",
+    )
     max_block_rows: int = Field(
         400, ge=2, description="blocks with more rows than this are skipped (and counted)"
     )
