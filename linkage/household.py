@@ -95,3 +95,28 @@ def lone_attachments(
     best = frame.filter(pl.col("w") == pl.col("w").max().over("s")).unique("s", keep="first")
     accepted[best.get_column("n").to_numpy()] = True
     return accepted
+
+
+def family_pairs(sig: I64, labels: I64) -> tuple[I64, I64]:
+    """Every pair of rows (i < j) of two signals that already share a person under ``labels``,
+    where the two rows are not yet one person: the rows a family's signals may have in common
+    beyond the person that joined them."""
+    rows = pl.DataFrame({"idx": np.arange(sig.size, dtype=np.int64), "s": sig, "c": labels})
+    shared = (
+        rows.join(rows, on="c", suffix="_o")
+        .filter(pl.col("s") < pl.col("s_o"))
+        .select("s", "s_o")
+        .unique()
+    )
+    pairs = (
+        shared.join(rows, on="s")
+        .join(rows.rename({"idx": "idx_o", "s": "s_o", "c": "c_o"}), on="s_o")
+        .filter(pl.col("c") != pl.col("c_o"))
+        .select(
+            pl.min_horizontal("idx", "idx_o").alias("i"),
+            pl.max_horizontal("idx", "idx_o").alias("j"),
+        )
+        .unique()
+        .sort("i", "j")
+    )
+    return pairs.get_column("i").to_numpy(), pairs.get_column("j").to_numpy()

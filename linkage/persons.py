@@ -12,7 +12,10 @@ Two clusterings come out. ``person_links`` holds the person identity: a pair lin
 "a boy of about 8" at the family's address links the call to the family's case, even when the
 boy's identity stays uncertain (he may be his brother). A signal that is then still alone in
 its family attaches through its best pair of ``family_attach_probability``
-(``linkage.household.lone_attachments``). Families and recurrence are computed on
+(``linkage.household.lone_attachments``). Between two signals that share a person, the
+other rows link at a weak weight (``family_member_weight``: sex, age and region agree), since
+within one family few persons can be meant; recurrence then counts the known persons.
+Families and recurrence are computed on
 ``family_links``; ``person_links`` is what the engine says about persons.
 """
 
@@ -30,7 +33,7 @@ from linkage.blocking import candidate_pairs
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
-from linkage.household import household_links, lone_attachments
+from linkage.household import family_pairs, household_links, lone_attachments
 from linkage.partition import PartitionMap, compare_partitioned
 from linkage.prepare import KEY, Prepared, prepare
 from linkage.score import pair_weights, posterior, term_frequencies, train
@@ -215,6 +218,7 @@ def link_persons(
     )
     if attach.any():
         family_labels, _ = clusters(loose | attach)
+    family_labels = _within_families(p, params, frequencies, family_labels, s)
     hmac_key = id_key(key)
     clock["cluster"] = time.perf_counter() - started - sum(clock.values())
     return LinkResult(
@@ -231,6 +235,43 @@ def link_persons(
         _prepared=p,
         _frequencies=frequencies,
     )
+
+
+def _within_families(
+    p: Prepared,
+    params: FSParams,
+    frequencies: dict[str, F64] | None,
+    labels: I64,
+    s: LinkageSettings,
+) -> I64:
+    """Labels after linking the other persons of signals that already share one: between two
+    such signals, the mutual-best row pairs of at least ``family_member_weight`` bits."""
+    fi, fj = family_pairs(p.clear["sig"], labels)
+    if fi.size == 0:
+        return labels
+    levels = compare(p, fi, fj)
+    weights = pair_weights(params, levels, fi, fj, frequencies)
+    total = np.sum([weights[f] for f in FEATURES], axis=0)
+    bsn = p.codes["tok_bsn"]
+    different_bsn = (bsn[fi] >= 0) & (bsn[fj] >= 0) & (bsn[fi] != bsn[fj])
+    member = household_links(
+        p.clear["sig"],
+        fi,
+        fj,
+        total,
+        ~different_bsn,
+        min_pair_weight=s.family_member_weight,
+        min_signal_weight=s.family_member_weight,
+        min_pairs=1,
+    )
+    if not member.any():
+        return labels
+    rows = np.arange(labels.size)
+    i = np.r_[rows, fi[member]]
+    j = np.r_[labels, fj[member]]
+    strength = np.r_[np.full(rows.size, np.inf), total[member]]
+    out, _ = cluster(labels.size, i, j, strength, p.clear["sig"], bsn, max_rows=s.max_cluster_rows)
+    return out
 
 
 def _person_ids(p: Prepared, labels: I64, hmac_key: str) -> pl.DataFrame:

@@ -84,6 +84,10 @@ class LinkageSettings(_Section):
         lt=1.0,
         description="posterior a pair needs to attach a signal alone in its family to another",
     )
+    family_member_weight: float = Field(
+        5.0,
+        description="weight (bits) a row pair of two signals of one family needs to be linked",
+    )
     max_block_rows: int = Field(
         400, ge=2, description="blocks with more rows than this are skipped (and counted)"
     )

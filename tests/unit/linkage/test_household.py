@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linkage.household import household_links, lone_attachments
+from linkage.household import family_pairs, household_links, lone_attachments
 
 # rows 0,1 in signal 0; rows 2,3 in signal 1; rows 4 in signal 2; row 5 in signal 3
 SIG = np.array([0, 0, 1, 1, 2, 3], dtype=np.int64)
@@ -54,3 +54,11 @@ def test_a_likely_match_attaches_a_lone_signal_to_one_family_only() -> None:
     got = lone_attachments(sig, labels, i, j, weight, np.ones(5, dtype=np.bool_)).tolist()
     # row 4 keeps its best family (pair 2, 25 bits), not pair 1; 0-2 would merge two families
     assert got == [False, False, True, False, True]
+
+
+def test_family_pairs_are_the_other_rows_of_signals_sharing_a_person() -> None:
+    # signals 0 and 1 share a person (rows 0 and 2); signal 2 (row 4) shares nobody
+    sig = np.array([0, 0, 1, 1, 2])
+    labels = np.array([0, 1, 0, 3, 4])
+    i, j = family_pairs(sig, labels)
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == [(0, 3), (1, 2), (1, 3)]

@@ -239,3 +239,28 @@ def test_a_likely_match_at_the_same_address_joins_the_family_only() -> None:
     assert family["s1"] == family["s2"]
     assert family["s3"] != family["s1"]
     assert family["s3"] == person["s3"]
+
+
+def test_the_other_persons_of_two_signals_of_one_family_link_for_families() -> None:
+    child = {"sex": "M", "first_names": None, "birth_year": None, "birth_month": None}
+    rows = [
+        _row("s1", 1),
+        _row("s2", 1),
+        # the same boy without a name in both signals: only the family tells who he is
+        _advice("s1", 2, **child, age_estimate=8, birth_day=None),
+        _advice("s2", 2, **child, age_estimate=9, birth_day=None),
+    ]
+    persons = pseudonymise_persons(_persons(rows + _background()), KEY, workers=1)
+    # a few hundred rows estimate weak weights (sex, age, region): the threshold is set for them
+    settings = LinkageSettings(random_pairs=2_000, family_member_weight=2.0)
+    result = link_persons(persons, _signals(persons), settings, key=KEY)
+
+    def ids(frame: pl.DataFrame) -> dict[tuple[str, int], str]:
+        return {
+            (r["signal_id"], r["person_seq"]): r["person_id"] for r in frame.iter_rows(named=True)
+        }
+
+    person, family = ids(result.person_links), ids(result.family_links)
+    assert person[("s1", 1)] == person[("s2", 1)]
+    assert person[("s1", 2)] != person[("s2", 2)]
+    assert family[("s1", 2)] == family[("s2", 2)] != family[("s1", 1)]
