@@ -217,8 +217,19 @@ def link_persons(
         ~loose & ~both_bsn & personal & (prob >= s.family_attach_probability),
     )
     if attach.any():
-        family_labels, _ = clusters(loose | attach)
-    family_labels = _within_families(p, params, frequencies, family_labels, s)
+        loose |= attach
+        family_labels, _ = clusters(loose)
+    mi, mj, mw = _within_families(p, params, frequencies, family_labels, s)
+    if mi.size:
+        family_labels, _ = cluster(
+            p.size,
+            np.r_[i[loose], mi],
+            np.r_[j[loose], mj],
+            np.r_[strength[loose], mw],
+            p.clear["sig"],
+            bsn,
+            max_rows=s.max_cluster_rows,
+        )
     hmac_key = id_key(key)
     clock["cluster"] = time.perf_counter() - started - sum(clock.values())
     return LinkResult(
@@ -243,15 +254,13 @@ def _within_families(
     frequencies: dict[str, F64] | None,
     labels: I64,
     s: LinkageSettings,
-) -> I64:
-    """Labels after linking the other persons of signals that already share one: between two
-    such signals, the mutual-best row pairs of at least ``family_member_weight`` bits."""
+) -> tuple[I64, I64, F64]:
+    """The other persons of signals that already share one: between two such signals, the
+    mutual-best row pairs of at least ``family_member_weight`` bits, with their weights."""
     fi, fj = family_pairs(p.clear["sig"], labels)
-    if fi.size == 0:
-        return labels
     levels = compare(p, fi, fj)
     weights = pair_weights(params, levels, fi, fj, frequencies)
-    total = np.sum([weights[f] for f in FEATURES], axis=0)
+    total = np.sum([weights[f] for f in FEATURES], axis=0) if fi.size else np.zeros(0)
     bsn = p.codes["tok_bsn"]
     different_bsn = (bsn[fi] >= 0) & (bsn[fj] >= 0) & (bsn[fi] != bsn[fj])
     member = household_links(
@@ -264,14 +273,7 @@ def _within_families(
         min_signal_weight=s.family_member_weight,
         min_pairs=1,
     )
-    if not member.any():
-        return labels
-    rows = np.arange(labels.size)
-    i = np.r_[rows, fi[member]]
-    j = np.r_[labels, fj[member]]
-    strength = np.r_[np.full(rows.size, np.inf), total[member]]
-    out, _ = cluster(labels.size, i, j, strength, p.clear["sig"], bsn, max_rows=s.max_cluster_rows)
-    return out
+    return fi[member], fj[member], total[member]
 
 
 def _person_ids(p: Prepared, labels: I64, hmac_key: str) -> pl.DataFrame:
