@@ -15,6 +15,9 @@ columns, never a value:
 * ``address`` (one comparison): 1 postcode+house number agree, 2 the address filters
   (same municipality) have Dice >= 0.85, 3 same pc4, 4 different pc4, or dissimilar address
   filters where a pc4 is missing;
+* ``region``: 1 the two signals were received by the same region (merged regions count as
+  their successor), 2 by different ones. Families mostly stay in one region, and a name
+  that is common nationally is rare in one region's store;
 * ``age``: when a side only has an age estimate, the implied birth years within 3 years:
   1 agree, 2 disagree;
 * ``full_name_token``: only where neither name filter can be compared (salted by different
@@ -47,6 +50,7 @@ FEATURES: Final = (
     "sex",
     "address",
     "phone",
+    "region",
     "age",
     "full_name_token",
     "name_pair",
@@ -59,6 +63,7 @@ LEVELS: Final = {
     "sex": 3,
     "address": 5,
     "phone": 3,
+    "region": 3,
     "age": 3,
     "full_name_token": 3,
     "name_pair": 3,
@@ -280,6 +285,7 @@ def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
         "sex": _agree_level(p.clear["sex"], i, j),
         "address": address_level(p, i, j),
         "phone": _agree_level(p.codes["tok_phone"], i, j),
+        "region": _agree_level(p.clear["area"], i, j),
         "age": age_level(p, i, j),
         "full_name_token": full_name,
         "name_pair": name_pair_level(p, i, j, first_name, full_name),

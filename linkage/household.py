@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from linkage.cluster import components
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
@@ -60,3 +62,61 @@ def household_links(
     keep = mutual.join(signal_pairs, on=["a", "b"], how="semi").get_column("n").to_numpy()
     accepted[keep] = True
     return accepted
+
+
+def lone_attachments(
+    sig: I64, labels: I64, i: I64, j: I64, weight: F64, eligible: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Per candidate pair: it attaches a signal that is alone in its family to another family.
+
+    ``labels`` are the person clusters so far; a signal is alone when no person of it occurs
+    in another signal. A likely match attaches such a signal (an advice call naming one
+    person) to a family, but never merges two families that each hold more signals: a wrong
+    merge of two families costs far more than a signal left alone. Each lone signal keeps
+    only its strongest such pair, so it joins one family at most.
+    """
+    accepted = np.zeros(i.size, dtype=np.bool_)
+    if not eligible.any():
+        return accepted
+    n_signals = int(sig.max()) + 1
+    family = components(n_signals + labels.size, sig, n_signals + labels)[:n_signals]
+    lone = np.bincount(family)[family] == 1
+    si, sj = sig[i], sig[j]
+    chosen = np.flatnonzero(eligible & (lone[si] | lone[sj]))
+    if chosen.size == 0:
+        return accepted
+    frame = pl.DataFrame(
+        {
+            "n": chosen,
+            "s": np.where(lone[si[chosen]], si[chosen], sj[chosen]),
+            "w": weight[chosen],
+        }
+    )
+    best = frame.filter(pl.col("w") == pl.col("w").max().over("s")).unique("s", keep="first")
+    accepted[best.get_column("n").to_numpy()] = True
+    return accepted
+
+
+def family_pairs(sig: I64, labels: I64) -> tuple[I64, I64]:
+    """Every pair of rows (i < j) of two signals that already share a person under ``labels``,
+    where the two rows are not yet one person: the rows a family's signals may have in common
+    beyond the person that joined them."""
+    rows = pl.DataFrame({"idx": np.arange(sig.size, dtype=np.int64), "s": sig, "c": labels})
+    shared = (
+        rows.join(rows, on="c", suffix="_o")
+        .filter(pl.col("s") < pl.col("s_o"))
+        .select("s", "s_o")
+        .unique()
+    )
+    pairs = (
+        shared.join(rows, on="s")
+        .join(rows.rename({"idx": "idx_o", "s": "s_o", "c": "c_o"}), on="s_o")
+        .filter(pl.col("c") != pl.col("c_o"))
+        .select(
+            pl.min_horizontal("idx", "idx_o").alias("i"),
+            pl.max_horizontal("idx", "idx_o").alias("j"),
+        )
+        .unique()
+        .sort("i", "j")
+    )
+    return pairs.get_column("i").to_numpy(), pairs.get_column("j").to_numpy()

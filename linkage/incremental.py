@@ -120,12 +120,51 @@ def model_table(model: LinkModel, settings: LinkageSettings, key: MasterKey | No
     )
 
 
-def edges_table(keys: pl.Series, i: I64, j: I64, strength: F64) -> pl.DataFrame:
+#: Pairs of rows ``(i, j, strength)``.
+Edges = tuple[I64, I64, F64]
+
+
+def edges_table(keys: pl.Series, i: I64, j: I64, strength: F64, kind: str) -> pl.DataFrame:
     """``LINK_EDGES`` of the pairs ``(i, j)`` of rows whose keys are ``keys``."""
     return pl.DataFrame(
-        {"left": keys.gather(i), "right": keys.gather(j), "strength": strength},
+        {
+            "left": keys.gather(i),
+            "right": keys.gather(j),
+            "strength": strength,
+            "kind": pl.Series([kind] * i.size, dtype=pl.String),
+        },
         schema=LINK_EDGES.schema,
     )
+
+
+def map_edges(edges: pl.DataFrame, keys: pl.Series, kind: str) -> tuple[Edges, I64]:
+    """The stored pairs of ``kind`` whose two rows are still there, as row positions in
+    ``keys`` sorted by ``(i, j)``; and the rows still there of the pairs that lost a row."""
+    position = pl.DataFrame({"key": keys, "idx": np.arange(keys.len(), dtype=np.int64)})
+    mapped = (
+        edges.filter(pl.col("kind") == kind)
+        .join(position.rename({"key": "left", "idx": "i"}), on="left", how="left")
+        .join(position.rename({"key": "right", "idx": "j"}), on="right", how="left")
+        .select("i", "j", "strength")
+    )
+    kept = mapped.drop_nulls(["i", "j"]).sort("i", "j")
+    lost = mapped.filter(pl.col("i").is_null() | pl.col("j").is_null())
+    survivors = pl.concat([lost.get_column("i"), lost.get_column("j")]).drop_nulls()
+    return (
+        (
+            kept.get_column("i").to_numpy().astype(np.int64),
+            kept.get_column("j").to_numpy().astype(np.int64),
+            kept.get_column("strength").to_numpy().astype(np.float64),
+        ),
+        survivors.to_numpy().astype(np.int64),
+    )
+
+
+def touched_rows(labels: I64, seeds: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Per row: its cluster (``labels``) holds a seed row."""
+    touched = np.zeros(int(labels.max()) + 1 if labels.size else 0, dtype=np.bool_)
+    touched[labels[seeds]] = True
+    return np.asarray(touched[labels], dtype=np.bool_)
 
 
 @dataclass(frozen=True)
@@ -137,6 +176,7 @@ class Reclustered:
     j: I64
     strength: F64
     stats: dict[str, int]
+    seeds: npt.NDArray[np.bool_]  # fresh rows, and rows that lost a pair
 
 
 def recluster(
@@ -155,37 +195,27 @@ def recluster(
     clustered again; ``smallest`` is -1 for the rows of the others.
     """
     n = keys.len()
-    position = pl.DataFrame({"key": keys, "idx": np.arange(n, dtype=np.int64)})
-    old = (
-        state.edges.join(position.rename({"key": "left", "idx": "i"}), on="left", how="left")
-        .join(position.rename({"key": "right", "idx": "j"}), on="right", how="left")
-        .select("i", "j", "strength")
-    )
-    kept = old.drop_nulls(["i", "j"])
+    (old_i, old_j, old_s), lost = map_edges(state.edges, keys, "person")
     # a pair that lost a row: the rows it still had are clustered again
-    lost = old.filter(pl.col("i").is_null() | pl.col("j").is_null())
     seeds = fresh.copy()
-    for side in ("i", "j"):
-        seeds[lost.get_column(side).drop_nulls().to_numpy().astype(np.int64)] = True
+    seeds[lost] = True
     new_i, new_j, new_s = new
-    edges = (
-        pl.concat(
-            [
-                kept.cast({"i": pl.Int64, "j": pl.Int64}),
-                pl.DataFrame({"i": new_i, "j": new_j, "strength": new_s}),
-            ]
-        ).sort("i", "j")  # no pair is both: old pairs never hold a fresh row
-    )
+    edges = pl.DataFrame(
+        {
+            "i": np.concatenate([old_i, new_i]),
+            "j": np.concatenate([old_j, new_j]),
+            "strength": np.concatenate([old_s, new_s]),
+        }
+    ).sort("i", "j")  # no pair is both: old pairs never hold a fresh row
     i = edges.get_column("i").to_numpy().astype(np.int64)
     j = edges.get_column("j").to_numpy().astype(np.int64)
     strength = edges.get_column("strength").to_numpy().astype(np.float64)
     labels = components(n, i, j)
-    touched = np.zeros(int(labels.max()) + 1 if n else 0, dtype=np.bool_)
-    touched[labels[seeds]] = True
-    nodes = np.flatnonzero(touched[labels])
+    inside_rows = touched_rows(labels, seeds)
+    nodes = np.flatnonzero(inside_rows)
     local = np.full(n, -1, dtype=np.int64)
     local[nodes] = np.arange(nodes.size)
-    inside = touched[labels[i]]
+    inside = inside_rows[i]
     smallest_local, stats = cluster(
         nodes.size,
         local[i[inside]],
@@ -198,4 +228,4 @@ def recluster(
     smallest = np.full(n, -1, dtype=np.int64)
     smallest[nodes] = nodes[smallest_local]  # nodes ascend: the local smallest is the global one
     stats["rows_reclustered"] = int(nodes.size)
-    return Reclustered(smallest, i, j, strength, stats)
+    return Reclustered(smallest, i, j, strength, stats, seeds)

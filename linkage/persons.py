@@ -5,6 +5,18 @@ clear columns) and the signals' dates. Hard rules on top of the scores: rows of 
 never the same person; rows with different valid BSN tokens never link; rows with the same
 valid BSN token always link (a typo makes a BSN fail the elfproef, so it never becomes another
 valid one).
+
+Two clusterings come out. ``person_links`` holds the person identity: a pair links at
+``match_probability``. ``family_links`` also joins pairs that are only likely the same person
+(``family_match_probability``) and share an address or a phone line: an advice call that names
+"a boy of about 8" at the family's address links the call to the family's case, even when the
+boy's identity stays uncertain (he may be his brother). A signal that is then still alone in
+its family attaches through its best pair of ``family_attach_probability``
+(``linkage.household.lone_attachments``). Between two signals that share a person, the
+other rows link at a weak weight (``family_member_weight``: sex, age and region agree), since
+within one family few persons can be meant; recurrence then counts the known persons.
+Families and recurrence are computed on
+``family_links``; ``person_links`` is what the engine says about persons.
 """
 
 from __future__ import annotations
@@ -21,8 +33,16 @@ from linkage.blocking import LSH_FILTERS, candidate_pairs
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
-from linkage.household import household_links
-from linkage.incremental import LinkState, edges_table, recluster, row_key
+from linkage.household import family_pairs, household_links, lone_attachments
+from linkage.incremental import (
+    Edges,
+    LinkState,
+    edges_table,
+    map_edges,
+    recluster,
+    row_key,
+    touched_rows,
+)
 from linkage.partition import PartitionMap, compare_partitioned
 from linkage.prepare import KEY, Prepared, prepare
 from linkage.score import (
@@ -70,6 +90,7 @@ LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
         "different pc4",
     ),
     "phone": ("not comparable", "agree", "disagree"),
+    "region": ("not comparable", "same region", "different regions"),
     "age": ("not comparable", "within 3 years", "further apart"),
     "full_name_token": ("not comparable", "same full name", "different full name"),
     "name_pair": ("not comparable", "first name and a housemate's agree", "no name pair agrees"),
@@ -81,6 +102,7 @@ class LinkResult:
     """Person links, the statistics of the run, and what ``explain`` needs."""
 
     person_links: pl.DataFrame  # region_code, signal_id, person_seq, person_id
+    family_links: pl.DataFrame  # the same columns, linked more loosely (module docstring)
     edges: pl.DataFrame  # LINK_EDGES: every accepted pair, for the next incremental run
     incremental: bool  # linked against a stored state rather than from scratch
     fresh_rows: int  # rows compared in this run (all of them in a full link)
@@ -247,7 +269,6 @@ def link_persons(
     total = score.total
     prob = posterior(params.prior, total)
     alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & score.personal)
-    del prob
     in_context = household_links(
         p.clear["sig"],
         i,
@@ -260,24 +281,63 @@ def link_persons(
         min_pairs=s.household_min_pairs,
     )
     accept = alone | in_context
+    # family context: likely the same person and reached at the same address or phone line
+    contact = (levels["address"] == 1) | (levels["phone"] == 1)
+    related = ~accept & ~both_bsn & contact & (prob >= s.family_match_probability)
     clock["score"] = time.perf_counter() - started - sum(clock.values())
     strength = np.where(same_bsn, np.inf, total)
-    accepted = (i[accept], j[accept], strength[accept])
+    sig = p.clear["sig"]
+    person: Edges = (i[accept], j[accept], strength[accept])
     if state is None:
-        labels, stats = cluster(p.size, *accepted, p.clear["sig"], bsn, max_rows=s.max_cluster_rows)
+        labels, stats = cluster(p.size, *person, sig, bsn, max_rows=s.max_cluster_rows)
         links = _person_ids(p.rows, labels, key)
+        seeds = None
     else:
         assert fresh is not None
-        found = recluster(
-            state, keys, fresh, accepted, p.clear["sig"], bsn, max_rows=s.max_cluster_rows
-        )
-        stats = found.stats
-        accepted = (found.i, found.j, found.strength)
+        found = recluster(state, keys, fresh, person, sig, bsn, max_rows=s.max_cluster_rows)
+        stats, seeds = found.stats, found.seeds
+        person = (found.i, found.j, found.strength)
         links = _carry_person_ids(_person_ids(p.rows, found.smallest, key), state.person_links)
+    # families: also likely matches at the same address or phone, lone signals attached
+    related_edges: Edges = (i[related], j[related], strength[related])
+    old_family, old_member = _EMPTY, _EMPTY
+    if state is not None and seeds is not None:
+        old_family, lost_family = map_edges(state.edges, keys, "family")
+        old_member, lost_member = map_edges(state.edges, keys, "member")
+        seeds[lost_family] = True
+        seeds[lost_member] = True
+    family = _concat(old_family, related_edges)
+
+    def clusters(*parts: Edges) -> I64:
+        return cluster(p.size, *_concat(*parts), sig, bsn, max_rows=s.max_cluster_rows)[0]
+
+    family_labels = clusters(person, family)
+    eligible = ~accept & ~related & ~both_bsn & score.personal
+    attach = lone_attachments(
+        sig, family_labels, i, j, total, eligible & (prob >= s.family_attach_probability)
+    )
+    if attach.any():
+        family = _concat(family, (i[attach], j[attach], strength[attach]))
+        family_labels = clusters(person, family)
+    # the other persons of two signals that share one: only where the families changed
+    changed = None if seeds is None else touched_rows(family_labels, seeds)
+    member = _within_families(p, model.params, frequencies, family_labels, s, changed)
+    if changed is not None:
+        keep = ~changed[old_member[0]]
+        member = _concat((old_member[0][keep], old_member[1][keep], old_member[2][keep]), member)
+    if member[0].size:
+        family_labels = clusters(person, family, member)
     clock["cluster"] = time.perf_counter() - started - sum(clock.values())
     return LinkResult(
         person_links=links,
-        edges=edges_table(keys, *accepted),
+        family_links=_person_ids(p.rows, family_labels, key),
+        edges=pl.concat(
+            [
+                edges_table(keys, *person, "person"),
+                edges_table(keys, *family, "family"),
+                edges_table(keys, *member, "member"),
+            ]
+        ),
         incremental=state is not None,
         fresh_rows=int(fresh.sum()) if fresh is not None else p.size,
         pairs_per_rule=per_rule,
@@ -291,6 +351,50 @@ def link_persons(
         _prepared=p,
         _frequencies=frequencies,
     )
+
+
+def _concat(*parts: Edges) -> Edges:
+    """Edge lists one after the other."""
+    return (
+        np.concatenate([e[0] for e in parts]).astype(np.int64),
+        np.concatenate([e[1] for e in parts]).astype(np.int64),
+        np.concatenate([e[2] for e in parts]).astype(np.float64),
+    )
+
+
+_EMPTY: Final[Edges] = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+
+def _within_families(
+    p: Prepared,
+    params: FSParams,
+    frequencies: dict[str, F64] | None,
+    labels: I64,
+    s: LinkageSettings,
+    only: npt.NDArray[np.bool_] | None = None,
+) -> Edges:
+    """The other persons of signals that already share one: between two such signals, the
+    mutual-best row pairs of at least ``family_member_weight`` bits, with their weights.
+    ``only``: among these rows only (the families an incremental run changed)."""
+    if only is not None:  # every other row a cluster of its own: it shares no person
+        labels = np.where(only, labels, -1 - np.arange(labels.size))
+    fi, fj = family_pairs(p.clear["sig"], labels)
+    levels = compare(p, fi, fj)
+    weights = pair_weights(params, levels, fi, fj, frequencies)
+    total = np.sum([weights[f] for f in FEATURES], axis=0) if fi.size else np.zeros(0)
+    bsn = p.codes["tok_bsn"]
+    different_bsn = (bsn[fi] >= 0) & (bsn[fj] >= 0) & (bsn[fi] != bsn[fj])
+    member = household_links(
+        p.clear["sig"],
+        fi,
+        fj,
+        total,
+        ~different_bsn,
+        min_pair_weight=s.family_member_weight,
+        min_signal_weight=s.family_member_weight,
+        min_pairs=1,
+    )
+    return fi[member], fj[member], total[member]
 
 
 def _person_ids(rows: pl.DataFrame, smallest: I64, key: MasterKey | None) -> pl.DataFrame:

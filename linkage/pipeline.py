@@ -67,8 +67,8 @@ def link_all(
         model=model,
     )
     started = time.perf_counter()
-    families = link_families(result.person_links, signals, key=key)
-    judged = recurrence(signals, result.person_links, families)
+    families = link_families(result.family_links, signals, key=key)
+    judged = recurrence(signals, result.family_links, families)
     seconds = {**result.seconds, "families": time.perf_counter() - started}
     repeat = judged.filter(pl.col("recurrence_category") != "eerste").height
     stats = {

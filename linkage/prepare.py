@@ -25,6 +25,9 @@ KEY: Final = ("region_code", "signal_id", "person_seq")
 #: Seed of polars' 64-bit hashes of tokens and filters; stable for one polars version.
 TOKEN_HASH_SEED: Final = 20261
 SIGNAL_COLUMNS: Final = ("region_code", "signal_id", "kind", "received_on", "closed_on")
+#: Regions merged into another: one area for comparison (``radar.reference``: VT16 and VT26
+#: became VT27 in 2023, so a family of VT16 in 2021 is a family of VT27 in 2024).
+MERGED_REGIONS: Final = {"VT16": "VT27", "VT26": "VT27"}
 I64 = npt.NDArray[np.int64]
 
 
@@ -35,7 +38,7 @@ class Prepared:
     rows: pl.DataFrame  # idx, sig, key columns, tokens, clear columns (no filters)
     codes: dict[str, I64]  # token column -> dense code, -1 for null
     filters: dict[str, npt.NDArray[np.uint64]]  # bf_* -> (n, words)
-    clear: dict[str, I64]  # birth_year, has_birth_month, has_birth_day, sex, pc4, muni, ...
+    clear: dict[str, I64]  # birth_year, has_birth_month, has_birth_day, sex, pc4, area, ...
     name_pairs: pl.DataFrame  # idx UInt32, t UInt64 (token hash): a row per name-pair token
 
     @property
@@ -103,6 +106,7 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "municipality": _code(rows.get_column("municipality_code")),
         "initials": _flag(rows.get_column("first_names_initials")),
         "sig": rows.get_column("sig").to_numpy().astype(np.int64),
+        "area": _code(rows.get_column("region_code").replace(MERGED_REGIONS)),
     }
     salt = np.where(year >= 0, year, -10_000 - clear["municipality"])
     rows = rows.with_columns(

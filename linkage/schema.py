@@ -32,13 +32,15 @@ SIGNAL_FAMILIES = TableSchema(
     },
 )
 
-#: Internal: every accepted person pair, by its rows' ``region|signal|seq|delivery`` keys, with
-#: the strength clustering ordered it by (``inf`` for equal BSN tokens). An incremental run
-#: re-clusters from these without recomparing history (``linkage.incremental``).
+#: Internal: every accepted pair, by its rows' ``region|signal|seq|delivery`` keys, with the
+#: strength clustering ordered it by (``inf`` for equal BSN tokens) and its ``kind``: ``person``
+#: (the same person), ``family`` (a likely match at the same address or phone, a lone signal's
+#: attachment) or ``member`` (the other persons of two signals that share one). An incremental
+#: run re-clusters from these without recomparing history (``linkage.incremental``).
 LINK_EDGES = TableSchema(
     "link_edges",
     1,
-    {"left": pl.String(), "right": pl.String(), "strength": pl.Float64()},
+    {"left": pl.String(), "right": pl.String(), "strength": pl.Float64(), "kind": pl.String()},
 )
 
 #: Internal: the Fellegi-Sunter model the links were scored with (m, u and the prior as JSON;

@@ -31,10 +31,10 @@ _MIN_BSN_ROWS: Final = 200
 _PRIOR_ITERATIONS: Final = 50
 #: Training sessions: the blocking rule and the features it may estimate.
 SESSIONS: Final = (
-    ("first_name_birth_date", ("surname", "sex", "address", "phone")),
-    ("surname_birth_date", ("first_name", "sex", "address", "phone")),
+    ("first_name_birth_date", ("surname", "sex", "address", "phone", "region")),
+    ("surname_birth_date", ("first_name", "sex", "address", "phone", "region")),
     ("bsn", FEATURES),
-    ("full_name", ("birth_date", "sex", "address", "phone", "age")),
+    ("full_name", ("birth_date", "sex", "address", "phone", "region", "age")),
 )
 #: Features whose estimate comes from one session, best first: the first that ran wins
 #: (averaging would mix in biased estimates). Without BSNs (FEBRL, some regions) the birth

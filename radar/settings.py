@@ -70,7 +70,23 @@ class LinkageSettings(_Section):
     """How persons are blocked, scored and clustered. Defaults were tuned on synthetic data."""
 
     match_probability: float = Field(
-        0.9, gt=0.0, lt=1.0, description="posterior match probability a pair needs to link"
+        0.975, gt=0.0, lt=1.0, description="posterior match probability a pair needs to link"
+    )
+    family_match_probability: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="posterior a pair sharing an address or phone needs to join families",
+    )
+    family_attach_probability: float = Field(
+        0.9,
+        gt=0.0,
+        lt=1.0,
+        description="posterior a pair needs to attach a signal alone in its family to another",
+    )
+    family_member_weight: float = Field(
+        5.0,
+        description="weight (bits) a row pair of two signals of one family needs to be linked",
     )
     max_block_rows: int = Field(
         400, ge=2, description="blocks with more rows than this are skipped (and counted)"
@@ -112,10 +128,10 @@ class LinkageSettings(_Section):
         2, ge=1, description="rows of two signals that must agree to link them by context"
     )
     household_min_signal_weight: float = Field(
-        25.0, description="summed weight (bits) of those rows' best pairs to link by context"
+        27.0, description="summed weight (bits) of those rows' best pairs to link by context"
     )
     household_min_pair_weight: float = Field(
-        7.0, description="weight (bits) a person pair needs to be linked by context"
+        9.0, description="weight (bits) a person pair needs to be linked by context"
     )
     incremental: bool = Field(
         True,

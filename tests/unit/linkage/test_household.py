@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linkage.household import household_links
+from linkage.household import family_pairs, household_links, lone_attachments
 
 # rows 0,1 in signal 0; rows 2,3 in signal 1; rows 4 in signal 2; row 5 in signal 3
 SIG = np.array([0, 0, 1, 1, 2, 3], dtype=np.int64)
@@ -41,3 +41,24 @@ def test_each_row_keeps_only_its_best_partner() -> None:
 def test_ineligible_and_weak_pairs_never_count() -> None:
     assert _links([(0, 2, 30.0), (1, 3, 30.0)], eligible=[True, False]) == [False, False]
     assert _links([(0, 2, 30.0), (1, 3, 9.0)]) == [False, False]
+
+
+def test_a_likely_match_attaches_a_lone_signal_to_one_family_only() -> None:
+    # signals 0 and 1 share a person (rows 0, 1); signals 2 and 3 too (rows 2, 3);
+    # signal 4 (row 4) and signal 5 (row 5) are alone
+    sig = np.array([0, 1, 2, 3, 4, 5])
+    labels = np.array([0, 0, 2, 2, 4, 5])
+    i = np.array([0, 1, 2, 4, 0])
+    j = np.array([2, 4, 4, 5, 5])
+    weight = np.array([30.0, 20.0, 25.0, 10.0, 12.0])
+    got = lone_attachments(sig, labels, i, j, weight, np.ones(5, dtype=np.bool_)).tolist()
+    # row 4 keeps its best family (pair 2, 25 bits), not pair 1; 0-2 would merge two families
+    assert got == [False, False, True, False, True]
+
+
+def test_family_pairs_are_the_other_rows_of_signals_sharing_a_person() -> None:
+    # signals 0 and 1 share a person (rows 0 and 2); signal 2 (row 4) shares nobody
+    sig = np.array([0, 0, 1, 1, 2])
+    labels = np.array([0, 1, 0, 3, 4])
+    i, j = family_pairs(sig, labels)
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == [(0, 3), (1, 2), (1, 3)]

@@ -278,3 +278,53 @@ def test_without_bsns_the_prior_counts_the_expected_matches_among_candidates() -
     assert lower < 5  # the identity sessions see only some of the six pairs
     pairs = result._prepared.size * (result._prepared.size - 1) / 2
     assert 5.5 <= result.model.params.prior * pairs <= 6 + 2  # the six true pairs, and little else
+
+
+def test_a_likely_match_at_the_same_address_joins_the_family_only() -> None:
+    home = {"postcode": "1234AB", "house_number": 12, "phone": "0612345678"}
+    rows = [
+        _row("s1", first_names="johanna", phone="0612345678"),
+        # no first name and no birth date: reached at the same address and phone it joins
+        # the family (the row may be a housemate), never the person; elsewhere it joins neither
+        _advice("s2", 1, first_names=None, age_estimate=38, **home),
+        _advice("s3", 1, first_names=None, age_estimate=38, postcode="9999ZZ", house_number=1),
+    ]
+    persons = pseudonymise_persons(_persons(rows + _background()), KEY, workers=1)
+    # a few hundred rows estimate weak weights: the family threshold is set for them
+    settings = LinkageSettings(random_pairs=2_000, family_match_probability=0.1)
+    result = link_persons(persons, _signals(persons), settings, key=KEY)
+
+    def ids(frame: pl.DataFrame) -> dict[str, str]:
+        first = frame.filter(pl.col("person_seq") == 1)
+        return dict(zip(first["signal_id"], first["person_id"], strict=True))
+
+    person, family = ids(result.person_links), ids(result.family_links)
+    assert person["s1"] != person["s2"]
+    assert family["s1"] == family["s2"]
+    assert family["s3"] != family["s1"]
+    assert family["s3"] == person["s3"]
+
+
+def test_the_other_persons_of_two_signals_of_one_family_link_for_families() -> None:
+    child = {"sex": "M", "first_names": None, "birth_year": None, "birth_month": None}
+    rows = [
+        _row("s1", 1),
+        _row("s2", 1),
+        # the same boy without a name in both signals: only the family tells who he is
+        _advice("s1", 2, **child, age_estimate=8, birth_day=None),
+        _advice("s2", 2, **child, age_estimate=9, birth_day=None),
+    ]
+    persons = pseudonymise_persons(_persons(rows + _background()), KEY, workers=1)
+    # a few hundred rows estimate weak weights (sex, age, region): the threshold is set for them
+    settings = LinkageSettings(random_pairs=2_000, family_member_weight=2.0)
+    result = link_persons(persons, _signals(persons), settings, key=KEY)
+
+    def ids(frame: pl.DataFrame) -> dict[tuple[str, int], str]:
+        return {
+            (r["signal_id"], r["person_seq"]): r["person_id"] for r in frame.iter_rows(named=True)
+        }
+
+    person, family = ids(result.person_links), ids(result.family_links)
+    assert person[("s1", 1)] == person[("s2", 1)]
+    assert person[("s1", 2)] != person[("s2", 2)]
+    assert family[("s1", 2)] == family[("s2", 2)] != family[("s1", 1)]
