@@ -309,7 +309,12 @@ def link_persons(
     family = _concat(old_family, related_edges)
 
     def clusters(*parts: Edges) -> I64:
-        return cluster(p.size, *_concat(*parts), sig, bsn, max_rows=s.max_cluster_rows)[0]
+        # in (i, j) order whatever the parts: ties in strength resolve alike in every run
+        ci, cj, cs = _concat(*parts)
+        order = np.lexsort((cj, ci))
+        return cluster(
+            p.size, ci[order], cj[order], cs[order], sig, bsn, max_rows=s.max_cluster_rows
+        )[0]
 
     family_labels = clusters(person, family)
     eligible = ~accept & ~related & ~both_bsn & score.personal
