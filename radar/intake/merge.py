@@ -127,17 +127,19 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
         .collect()
     )
     signals = all_signals.select(pl.all().gather(signal_rows["_row"]))
+    # A person takes its signal's place in that order (one version per signal, so the join
+    # adds no rows): sorting by two integers costs less than sorting by the key's strings.
     all_persons = pl.concat([current.persons, new_persons])
     person_rows = (
         all_persons.lazy()
         .select(*_KEY, "delivery_id", "person_seq")
         .with_row_index("_row")
         .join(
-            signal_rows.lazy().select(*_KEY, "delivery_id"),
+            signal_rows.lazy().select(*_KEY, "delivery_id").with_row_index("_signal"),
             on=[*_KEY, "delivery_id"],
-            how="semi",
+            how="inner",
         )
-        .sort([*_KEY, "person_seq"])
+        .sort("_signal", "person_seq")
         .collect()
     )
     persons = all_persons.select(pl.all().gather(person_rows["_row"]))
