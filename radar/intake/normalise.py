@@ -327,16 +327,10 @@ def with_normalised(raw: pl.DataFrame, groups: list[ByValue]) -> pl.DataFrame:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # Arrow frees the GIL
         encoded = list(pool.map(lambda group: distinct_rows(raw, group[0]), groups))
     queries = []
-    for (inputs, stages), (distinct, _) in zip(groups, encoded, strict=True):
+    for (inputs, stages), (distinct, index) in zip(groups, encoded, strict=True):
         query = distinct.lazy()
         for stage in stages:
             query = query.with_columns(expr.alias(name) for name, expr in stage.items())
-        queries.append(query.drop(inputs))
-    results = pl.collect_all(queries)
-    return raw.hstack(
-        [
-            column
-            for result, (_, index) in zip(results, encoded, strict=True)
-            for column in result[index]
-        ]
-    )
+        # Gathering in the query costs a fraction of DataFrame.__getitem__ (polars 2.1).
+        queries.append(query.drop(inputs).select(pl.all().gather(pl.lit(index))))
+    return raw.hstack([column for frame in pl.collect_all(queries) for column in frame])
