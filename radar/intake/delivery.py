@@ -366,6 +366,8 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
     rejected = [r.delivery_id for r in rejections]
 
     def keep(frame: pl.DataFrame) -> pl.DataFrame:
+        if not rejected:  # the usual case: no pass over the wide frames
+            return frame
         return frame.filter(~pl.col("delivery_id").is_in(rejected))
 
     order = ["delivery_id", "file", "line", "column", "reason"]

@@ -87,6 +87,15 @@ def _erased_rows(frame: pl.DataFrame, tombstones: pl.DataFrame, file: str) -> pl
     )
 
 
+def _gather(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """The ``rows`` of ``frame``, in that order.
+
+    As a lazy query this costs a fraction of ``frame[rows]`` (polars 2.1, whose eager gather
+    of string columns is several times slower than the streaming engine's).
+    """
+    return frame.lazy().select(pl.all().gather(pl.lit(rows))).collect()
+
+
 def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTables, MergeStats]:
     """The intake tables after taking in the accepted deliveries of ``batch``."""
     new_signals, new_persons = batch.signals, batch.persons
@@ -126,21 +135,23 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
         .unique(subset=_KEY, keep="last", maintain_order=True)
         .collect()
     )
-    signals = all_signals.select(pl.all().gather(signal_rows["_row"]))
+    signals = _gather(all_signals, signal_rows["_row"])
+    # A person takes its signal's place in that order (one version per signal, so the join
+    # adds no rows): sorting by two integers costs less than sorting by the key's strings.
     all_persons = pl.concat([current.persons, new_persons])
     person_rows = (
         all_persons.lazy()
         .select(*_KEY, "delivery_id", "person_seq")
         .with_row_index("_row")
         .join(
-            signal_rows.lazy().select(*_KEY, "delivery_id"),
+            signal_rows.lazy().select(*_KEY, "delivery_id").with_row_index("_signal"),
             on=[*_KEY, "delivery_id"],
-            how="semi",
+            how="inner",
         )
-        .sort([*_KEY, "person_seq"])
+        .sort("_signal", "person_seq")
         .collect()
     )
-    persons = all_persons.select(pl.all().gather(person_rows["_row"]))
+    persons = _gather(all_persons, person_rows["_row"])
     findings = pl.concat([current.findings, batch.findings]).join(
         tombstones.select(_KEY), on=_KEY, how="anti", nulls_equal=False
     )

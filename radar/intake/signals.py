@@ -214,15 +214,19 @@ def intake_signals(
             ),
         ]
     )
-    good = frame.filter(~pl.col("_broken") & ~pl.col("_duplicate"))
+    # Lazy: the findings and the accepted rows each read only the columns they need.
+    good = frame.lazy().filter(~pl.col("_broken") & ~pl.col("_duplicate"))
     findings = records(good, _finding_checks(today), keys, file=file)
-    good = good.with_columns(
-        pl.when(pl.col("n_closed_on") > pl.lit(today))
-        .then(None)
-        .otherwise(pl.col("n_closed_on"))
-        .alias("n_closed_on")
+    accepted = (
+        good.with_columns(
+            pl.when(pl.col("n_closed_on") > pl.lit(today))
+            .then(None)
+            .otherwise(pl.col("n_closed_on"))
+            .alias("n_closed_on")
+        )
+        .select(pl.col(f"n_{name}").alias(name) for name in INTAKE_SIGNALS.columns)
+        .collect()
     )
-    accepted = good.select(pl.col(f"n_{name}").alias(name) for name in INTAKE_SIGNALS.columns)
     return TableIntake(
         conform(accepted, INTAKE_SIGNALS),
         conform(quarantine, QUARANTINE),

@@ -233,3 +233,35 @@ def test_elfproef_matches_reference(values: list[str]) -> None:
 
     got = _apply(norm.passes_elfproef, values)
     assert got == [reference(v) for v in values]
+
+
+small_text = st.one_of(st.none(), st.sampled_from(["", " ", "a", "A", "b", "ä", "a b"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(small_text, small_text, small_text), max_size=30))
+def test_distinct_rows_index_gives_back_every_row(rows: list[tuple[str | None, ...]]) -> None:
+    frame = pl.DataFrame(rows, schema=dict.fromkeys("abc", pl.String), orient="row")
+    for inputs in (["a"], ["a", "b"], ["c", "a", "b"]):
+        distinct, index = norm.distinct_rows(frame, inputs)
+        assert distinct.columns == inputs
+        assert distinct[index].equals(frame.select(inputs))
+        assert not distinct.is_duplicated().any()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["06 1234 5678", "0031 (0)6-12345678", "+31612345678", "31 612345678", "3161234567", "06123"],
+)
+def test_with_normalised_equals_normalising_every_row(raw: str) -> None:
+    frame = pl.DataFrame({"v": [raw, None, raw, "  "], "w": ["x", "x", None, "y"]})
+    groups: list[norm.ByValue] = [
+        (["v"], [{"n_v": norm.phone(pl.col("v"))}, {"n_v_given": pl.col("n_v").is_not_null()}]),
+        (["v", "w"], [{"n_vw": pl.concat_str(pl.col("v"), pl.col("w"))}]),
+    ]
+    expected = frame.with_columns(
+        norm.phone(pl.col("v")).alias("n_v"),
+        norm.phone(pl.col("v")).is_not_null().alias("n_v_given"),
+        pl.concat_str(pl.col("v"), pl.col("w")).alias("n_vw"),
+    )
+    assert norm.with_normalised(frame, groups).equals(expected)
