@@ -222,8 +222,8 @@ def missed_pairs(
     Candidates come from the same blocking call as ``link_persons``; scores from the same
     comparison, weights and posterior; the clustering guards explain the rest.
     """
-    from linkage.blocking import LSH_FILTERS, candidate_pairs
     from linkage.compare import FEATURES, compare
+    from linkage.persons import block
     from linkage.score import pair_weights, posterior
     from radar.settings import LinkageSettings
 
@@ -250,16 +250,9 @@ def missed_pairs(
     i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
     missed = ids[i] != ids[j]
     pairs, i, j = pairs.filter(pl.Series(missed)), i[missed], j[missed]
-    cands = candidate_pairs(
-        p.rows,
-        filters={f: p.filters[f] for f in LSH_FILTERS},
-        name_pairs=p.name_pairs,
-        max_block_rows=s.max_block_rows,
-        max_address_block_rows=s.max_address_block_rows,
-        lsh_bands=s.lsh_bands,
-        lsh_band_bits=s.lsh_band_bits,
-        seed=s.seed,
-    ).pairs.select(pl.col("i").cast(pl.Int64), pl.col("j").cast(pl.Int64), pl.lit(True).alias("c"))
+    cands = block(p, s).pairs.select(
+        pl.col("i").cast(pl.Int64), pl.col("j").cast(pl.Int64), pl.lit(True).alias("c")
+    )
     found = pairs.join(cands, on=["i", "j"], how="left")["c"].fill_null(False).to_numpy()
     levels = compare(p, i, j)
     weights = pair_weights(result.model.params, levels, i, j, result._frequencies)

@@ -23,8 +23,8 @@ import numpy as np
 import polars as pl
 
 from linkage.bench import SynthStore, synth_store
-from linkage.blocking import candidate_pairs
 from linkage.evaluate import KEY, evaluate
+from linkage.persons import block
 from linkage.pipeline import link_all
 from linkage.prepare import prepare
 from radar.settings import LinkageSettings
@@ -54,18 +54,7 @@ def cached_store(cache: Path, *, seed: int, scale: float, years: int) -> SynthSt
 def rule_report(store: SynthStore, settings: LinkageSettings) -> pl.DataFrame:
     """Per rule: pairs, true pairs among them, true pairs only this rule proposes."""
     p = prepare(store.persons, store.signals)
-    cands = candidate_pairs(
-        p.rows,
-        filters={"bf_surname": p.filters["bf_surname"]},
-        name_pairs=p.name_pairs,
-        max_block_rows=settings.max_block_rows,
-        max_address_block_rows=settings.max_address_block_rows,
-        lsh_bands=settings.lsh_bands,
-        lsh_band_bits=settings.lsh_band_bits,
-        seed=settings.seed,
-        lsh_unresolved_only=settings.lsh_unresolved_only,
-        lsh_group=("salt_year", "tok_birth_ym"),
-    )
+    cands = block(p, settings)
     truth = pl.read_parquet(store.truth / "persons.parquet").select(*KEY, "true_person_id")
     person = (
         p.rows.select(*KEY)

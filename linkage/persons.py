@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linkage.blocking import LSH_FILTERS, candidate_pairs
+from linkage.blocking import LSH_FILTERS, Candidates, candidate_pairs
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
@@ -197,6 +197,27 @@ def _score(
     return out
 
 
+def block(
+    p: Prepared, s: LinkageSettings, fresh: npt.NDArray[np.bool_] | None = None
+) -> Candidates:
+    """The candidate pairs of ``p`` under the settings (``fresh``: see ``candidate_pairs``)."""
+    return candidate_pairs(
+        p.rows,
+        filters={f: p.filters[f] for f in LSH_FILTERS},
+        name_pairs=p.name_pairs,
+        max_block_rows=s.max_block_rows,
+        max_address_block_rows=s.max_address_block_rows,
+        lsh_bands=s.lsh_bands,
+        lsh_band_bits=s.lsh_band_bits,
+        seed=s.seed,
+        lsh_unresolved_only=s.lsh_unresolved_only,
+        # a surname typo is looked for among rows born in the same month: similar common
+        # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
+        lsh_group=("salt_year", "tok_birth_ym"),
+        fresh=fresh,
+    )
+
+
 def link_persons(
     persons: pl.DataFrame,
     signals: pl.DataFrame,
@@ -224,21 +245,7 @@ def link_persons(
     state = previous if previous is not None and previous.usable(s, p.size, key) else None
     fresh = None if state is None else ~keys.is_in(state.rows.implode()).to_numpy()
     clock["prepare"] = time.perf_counter() - started
-    cands = candidate_pairs(
-        p.rows,
-        filters={f: p.filters[f] for f in LSH_FILTERS},
-        name_pairs=p.name_pairs,
-        max_block_rows=s.max_block_rows,
-        max_address_block_rows=s.max_address_block_rows,
-        lsh_bands=s.lsh_bands,
-        lsh_band_bits=s.lsh_band_bits,
-        seed=s.seed,
-        lsh_unresolved_only=s.lsh_unresolved_only,
-        # a surname typo is looked for among rows born in the same month: similar common
-        # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
-        lsh_group=("salt_year", "tok_birth_ym"),
-        fresh=fresh,
-    )
+    cands = block(p, s, fresh)
     clock["blocking"] = time.perf_counter() - started - sum(clock.values())
     i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
     j = cands.pairs.get_column("j").to_numpy().astype(np.int64)
