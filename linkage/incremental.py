@@ -39,8 +39,14 @@ from radar.settings import LinkageSettings
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 ROW_KEY: Final = ("region_code", "signal_id", "person_seq", "delivery_id")
-#: Settings that only say where the work runs: they never change a link.
-_PLACEMENT: Final = {"dask_address", "dask_workers", "partitions_per_worker", "incremental"}
+#: Settings that say where and when the work runs: they never change a link.
+_PLACEMENT: Final = {
+    "dask_address",
+    "dask_workers",
+    "partitions_per_worker",
+    "incremental",
+    "retrain_growth",
+}
 #: polars' hashes key the stored term frequencies: a new polars version retrains.
 _HASHES: Final = f"polars {pl.__version__}"
 

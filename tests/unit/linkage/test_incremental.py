@@ -120,7 +120,7 @@ def test_a_state_is_not_used_after_growth_or_with_other_settings(
     assert not state.usable(SETTINGS.model_copy(update={"match_probability": 0.8}), rows, BENCH_KEY)
     assert not state.usable(SETTINGS.model_copy(update={"incremental": False}), rows, BENCH_KEY)
     assert not state.usable(SETTINGS, rows, MasterKey(b"another-key-of-32-bytes-at-least!"))
-    moved = SETTINGS.model_copy(update={"dask_workers": 2})
+    moved = SETTINGS.model_copy(update={"dask_workers": 2, "retrain_growth": 0.9})
     assert fingerprint(SETTINGS, BENCH_KEY) == fingerprint(moved, BENCH_KEY)
     retrained = link_all(
         small_synth.signals,
