@@ -206,16 +206,10 @@ def recluster(
     seeds = fresh.copy()
     seeds[lost] = True
     new_i, new_j, new_s = new
-    edges = pl.DataFrame(
-        {
-            "i": np.concatenate([old_i, new_i]),
-            "j": np.concatenate([old_j, new_j]),
-            "strength": np.concatenate([old_s, new_s]),
-        }
-    ).sort("i", "j")  # no pair is both: old pairs never hold a fresh row
-    i = edges.get_column("i").to_numpy().astype(np.int64)
-    j = edges.get_column("j").to_numpy().astype(np.int64)
-    strength = edges.get_column("strength").to_numpy().astype(np.float64)
+    i, j = np.concatenate([old_i, new_i]), np.concatenate([old_j, new_j])
+    order = np.lexsort((j, i))  # no pair is both: old pairs never hold a fresh row
+    i, j = i[order], j[order]
+    strength = np.concatenate([old_s, new_s])[order]
     labels = components(n, i, j)
     inside_rows = touched_rows(labels, seeds)
     nodes = np.flatnonzero(inside_rows)

@@ -391,9 +391,7 @@ def _within_families(
     if only is not None:  # every other row a cluster of its own: it shares no person
         labels = np.where(only, labels, -1 - np.arange(labels.size))
     fi, fj = family_pairs(p.clear["sig"], labels)
-    levels = compare(p, fi, fj)
-    weights = pair_weights(params, levels, fi, fj, frequencies)
-    total = np.sum([weights[f] for f in FEATURES], axis=0) if fi.size else np.zeros(0)
+    total = _score(params, compare(p, fi, fj), fi, fj, frequencies).total
     bsn = p.codes["tok_bsn"]
     different_bsn = (bsn[fi] >= 0) & (bsn[fj] >= 0) & (bsn[fi] != bsn[fj])
     member = household_links(
