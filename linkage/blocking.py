@@ -11,7 +11,8 @@ a call name): the name Bloom filters are cut into bands of sampled bit positions
 same birth year whose filters agree on every sampled bit of a band become candidates. The
 filters are salted (surname by birth year, first name by birth year and month), so the birth
 year is part of the key anyway; the filters salted by the other name are banded across all
-years (the same first name and a similar surname, across a typo in the birth year).
+years within one birth day and month (the same first name and a similar surname, across a typo
+in the birth year).
 
 Rows are addressed by their position ``idx`` in the prepared frame (``linkage.prepare``).
 """
@@ -72,10 +73,14 @@ RULES: tuple[BlockRule, ...] = (
     BlockRule("address", ("tok_postcode_house",)),
     BlockRule("phone", ("tok_phone",)),
     BlockRule("names", ("fc_surname", "fc_first_name")),
-    # household context: a first name with sex and an implied birth year (advice calls with
-    # only an age), within a region so that common names stay small blocks nationally
-    BlockRule("full_name", ("tok_full_name_sex",)),
+    # the whole name and sex, nationally and across years, capped tight: a common name makes
+    # blocks of hundreds nationally over ten years (at scale 0.3, three years, cap 400: 8.8M
+    # pairs). Not within a birth-year band: many of its true pairs join a row with no birth
+    # year or age to one with (the linkage bench: family F1 0.908 -> 0.897 with bands)
+    BlockRule("full_name", ("tok_full_name_sex",), max_rows=60),
 )
+#: The two overlapping birth-year bands (``linkage.prepare``); name-pair blocks lie within one.
+BIRTH_BANDS: tuple[str, ...] = ("birth_band", "birth_band_shifted")
 
 
 U64 = npt.NDArray[np.uint64]
@@ -182,17 +187,24 @@ def _cross_pairs(rows: pl.DataFrame, rule: BlockRule) -> pl.DataFrame:
 
 def name_pair_codes(name_pairs: pl.DataFrame, sig: pl.DataFrame, cap: int) -> tuple[U64, int]:
     """Household blocking: rows of two signals of one region (``sig``: ``idx``, ``sig``,
-    ``region_code``) holding the same name-pair token (the same first name, and a housemate of
-    the same first name in each). Blocks of more than ``cap`` rows are skipped. A pair sharing
-    several tokens appears once per token.
+    ``region_code`` and the ``BIRTH_BANDS``) holding the same name-pair token (the same first
+    name, and a housemate of the same first name in each), born at most two years apart (one
+    birth band). Blocks of more than ``cap`` rows are skipped. A pair sharing several tokens,
+    or both bands, appears once per token and band.
 
-    Within a region: a first-name pair is common nationally (its block grows with the store
-    and is quadratic in it), while the households it stands for mostly stay in one region."""
+    Within a region and a band: a first-name pair is common nationally (its block grows with
+    the store and is quadratic in it), while the households it stands for mostly stay in one
+    region, and a person's birth year (or age) stays what it was."""
     rows = name_pairs.join(sig, on="idx")
-    kept, starts, sizes, skipped = _blocks(rows, ["t", "region_code"], cap)
-    idx = kept.get_column("idx").to_numpy().astype(np.int64)
-    sig_codes = kept.get_column("sig").to_numpy().astype(np.int64)
-    return _pairs_in_blocks(idx, sig_codes, starts, sizes), skipped
+    out: list[U64] = []
+    skipped = 0
+    for band in BIRTH_BANDS:
+        kept, starts, sizes, band_skipped = _blocks(rows, ["t", "region_code", band], cap)
+        idx = kept.get_column("idx").to_numpy().astype(np.int64)
+        sig_codes = kept.get_column("sig").to_numpy().astype(np.int64)
+        out.append(_pairs_in_blocks(idx, sig_codes, starts, sizes))
+        skipped = max(skipped, band_skipped)
+    return np.concatenate(out), skipped
 
 
 def lsh_keys(
@@ -316,6 +328,7 @@ def candidate_pairs(
     rules: tuple[BlockRule, ...] = RULES,
     lsh_unresolved_only: bool = False,
     lsh_group: tuple[str, ...] = ("salt_year",),
+    cross_year_group: str = "tok_birth_md",
     fresh: npt.NDArray[np.bool_] | None = None,
 ) -> Candidates:
     """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns).
@@ -324,9 +337,11 @@ def candidate_pairs(
     gave a candidate: LSH is there for the typos that exact tokens miss, and a row with an
     identity candidate already reaches its person through that. ``lsh_group``: the columns
     (the filters' salt first) within which LSH bands are compared; null is a value here.
+    ``cross_year_group``: the column within which the ``UNGROUPED_FILTERS`` are banded across
+    years; rows where it is null take no part there.
 
     LSH runs over each of ``filters`` within its salt group: the birth year (``salt_year``)
-    for filters salted by it, everything at once for those salted by the other name
+    for filters salted by it, the ``cross_year_group`` for those salted by the other name
     (``UNGROUPED_FILTERS``).
 
     ``fresh`` (a flag per ``idx``): only the pairs with at least one fresh row, the pairs an
@@ -343,7 +358,7 @@ def candidate_pairs(
         parts.append((rule.name, codes, skipped))
     if name_pairs is not None:
         codes, skipped = name_pair_codes(
-            name_pairs, rows.select("idx", "sig", "region_code"), max_block_rows
+            name_pairs, rows.select("idx", "sig", "region_code", *BIRTH_BANDS), max_block_rows
         )
         # a pair sharing several name-pair tokens is one pair of this rule
         parts.append(("name_pair", np.unique(codes), skipped))
@@ -362,12 +377,16 @@ def candidate_pairs(
         grouped = rows.filter(pl.col("salt_year") >= 0).with_columns(
             pl.struct(*lsh_group).rank("dense").cast(pl.Int64).alias("_lsh_group")
         )
+        # filters salted by the other name are banded across every year (a typo in the year)
+        # within a birth day and month: across all dates, one common first name would pair
+        # every similar surname of ten years (at scale 0.3 and three years, 21M pairs)
         for column, matrix in filters.items():
-            # filters salted by the other name are banded across every year, and rows
-            # without a birth year take part (a typo in the year, or none)
-            ungrouped = rows.with_columns(pl.lit(0, dtype=pl.Int64).alias("_lsh_group"))
             codes, skipped = lsh_codes(
-                ungrouped if column in UNGROUPED_FILTERS else grouped,
+                rows.with_columns(
+                    pl.col(cross_year_group).rank("dense").cast(pl.Int64).alias("_lsh_group")
+                )
+                if column in UNGROUPED_FILTERS
+                else grouped,
                 column,
                 matrix,
                 "_lsh_group",

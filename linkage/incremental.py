@@ -49,6 +49,9 @@ _PLACEMENT: Final = {
 }
 #: polars' hashes key the stored term frequencies: a new polars version retrains.
 _HASHES: Final = f"polars {pl.__version__}"
+#: What a run links beyond the settings (blocking rules, comparisons, scoring): bumped when
+#: that changes, so that a store linked before relinks and retrains once.
+LINKAGE_METHOD: Final = 2
 
 
 def row_key() -> pl.Expr:
@@ -62,6 +65,7 @@ def fingerprint(settings: LinkageSettings, key: MasterKey | None) -> str:
     shaping: dict[str, object] = settings.model_dump(exclude=_PLACEMENT)
     shaping["persons_schema"] = PSEUDONYMISED_PERSONS.version
     shaping["hashes"] = _HASHES
+    shaping["method"] = LINKAGE_METHOD
     # one-way: a hash of the key derived for linkage ids
     shaping["key"] = hashlib.sha256(id_key(key).encode()).hexdigest()
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]

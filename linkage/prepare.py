@@ -28,6 +28,8 @@ SIGNAL_COLUMNS: Final = ("region_code", "signal_id", "kind", "received_on", "clo
 #: Regions merged into another: one area for comparison (``radar.reference``: VT16 and VT26
 #: became VT27 in 2023, so a family of VT16 in 2021 is a family of VT27 in 2024).
 MERGED_REGIONS: Final = {"VT16": "VT27", "VT26": "VT27"}
+#: Width of the birth-year bands that bound the name blocking rules (``birth_band``).
+BIRTH_BAND_YEARS: Final = 5
 I64 = npt.NDArray[np.int64]
 
 
@@ -72,17 +74,36 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
     sig = signals.select(
         "region_code", "signal_id", pl.col("received_on").dt.year().alias("received_year")
     )
-    rows = (
-        persons.sort(*KEY)
+    # the order as positions: the wide columns (filters, name-pair lists) are gathered once
+    # each, straight into what linkage reads, never copied as a whole sorted frame
+    order = persons.select(*KEY).with_row_index("_pos").sort(*KEY).get_column("_pos")
+    in_order = bool(order.diff().drop_nulls().eq(1).all())
+    wide = {*BLOOM_COLUMNS, NAME_PAIRS_COLUMN}
+
+    def ordered(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame if in_order else frame.select(pl.all().gather(order))
+
+    received = (
+        persons.select("region_code", "signal_id")
         .join(sig, on=["region_code", "signal_id"], how="left", maintain_order="left")
+        .get_column("received_year")
+    )
+    rows = (
+        ordered(persons.select(c for c in persons.columns if c not in wide))
+        .with_columns(ordered(received.to_frame()).to_series())
         .with_row_index("idx")
         .with_columns(
             pl.col("idx").cast(pl.UInt32),
             pl.struct("region_code", "signal_id").rank("dense").cast(pl.Int64).alias("sig"),
         )
     )
+    positions = None if in_order else order.to_numpy()
+    filters: dict[str, npt.NDArray[np.uint64]] = {}
+    for c in BLOOM_COLUMNS:
+        matrix = bloom.to_numpy(persons.get_column(c))
+        filters[c] = matrix if positions is None else matrix[positions]
+        del matrix
     codes = {c: _code(rows.get_column(c)) for c in TOKEN_COLUMNS}
-    filters = {c: bloom.to_numpy(rows.get_column(c)) for c in BLOOM_COLUMNS}
     year = rows.get_column("birth_year").cast(pl.Int64).fill_null(-1).to_numpy()
     implied = (
         rows.select(
@@ -109,8 +130,13 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "area": _code(rows.get_column("region_code").replace(MERGED_REGIONS)),
     }
     salt = np.where(year >= 0, year, -10_000 - clear["municipality"])
+    known = pl.Series(implied).replace(-1, None)
     rows = rows.with_columns(
         pl.Series("salt_year", salt),
+        # two overlapping five-year bands of the (implied) birth year: two rows born at most
+        # two years apart share one of them (``linkage.blocking``: name rules within a band)
+        (known // BIRTH_BAND_YEARS).alias("birth_band"),
+        ((known + BIRTH_BAND_YEARS // 2) // BIRTH_BAND_YEARS).alias("birth_band_shifted"),
         *(
             pl.Series(f"fc_{c[3:]}", filter_code(filters[c])).replace(-1, None)
             for c in ("bf_first_name", "bf_surname", "bf_surname_x")
@@ -124,6 +150,8 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "received_year",
         "birth_year",
         "salt_year",
+        "birth_band",
+        "birth_band_shifted",
         "pc4",
         "municipality_code",
         "sex",
@@ -133,7 +161,9 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         *TOKEN_COLUMNS,
     ]
     name_pairs = (
-        rows.select("idx", pl.col(NAME_PAIRS_COLUMN).alias("t"))
+        ordered(persons.select(pl.col(NAME_PAIRS_COLUMN).alias("t")))
+        .with_columns(rows.get_column("idx"))
+        .select("idx", "t")
         .explode("t")
         .drop_nulls("t")
         # a stable 64-bit key: term frequencies are stored by it (``linkage.score``)

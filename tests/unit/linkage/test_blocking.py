@@ -9,7 +9,7 @@ import pytest
 
 from linkage import blocking
 from linkage.blocking import BlockRule, candidate_pairs, lsh_keys
-from linkage.prepare import filter_code
+from linkage.prepare import BIRTH_BAND_YEARS, filter_code
 
 
 def _rows(n: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
@@ -91,20 +91,24 @@ def test_lsh_on_distinct_filters_matches_every_row_and_band() -> None:
 
 
 def test_name_pairs_are_one_pair_however_many_tokens_agree() -> None:
+    # born 1994 and 1996 share the shifted band only, 1993 and 1994 the plain one
+    years = pl.Series([1994, 1996, 1993, 1994, 1994, 2003])
     rows = pl.DataFrame(
         {
-            "idx": np.arange(5, dtype=np.uint32),
-            "sig": [0, 1, 1, 2, 3],
-            "region_code": ["VR01", "VR01", "VR01", "VR01", "VR02"],
+            "idx": np.arange(6, dtype=np.uint32),
+            "sig": [0, 1, 1, 2, 3, 4],
+            "region_code": ["VR01", "VR01", "VR01", "VR01", "VR02", "VR01"],
+            "birth_band": years // BIRTH_BAND_YEARS,
+            "birth_band_shifted": (years + BIRTH_BAND_YEARS // 2) // BIRTH_BAND_YEARS,
         }
     )
     tokens = pl.DataFrame(
-        {"idx": np.array([0, 0, 1, 1, 2, 3, 4], dtype=np.uint32), "t": [5, 6, 5, 6, 5, 7, 5]}
+        {"idx": np.array([0, 0, 1, 1, 2, 3, 4, 5], dtype=np.uint32), "t": [5, 6, 5, 6, 5, 7, 5, 5]}
     )
     c = candidate_pairs(
         rows, name_pairs=tokens, max_block_rows=10, max_address_block_rows=10, rules=()
     )
-    # row 4 holds token 5 too, in another region
+    # row 4 holds token 5 too, in another region; row 5 in the region, born nine years later
     assert _pairs(c, "name_pair") == {(0, 1), (0, 2)}
     assert c.pairs_per_rule["name_pair"] == 2
 
@@ -126,3 +130,28 @@ def test_lsh_for_unresolved_rows_only_touches_them() -> None:
     expected = {(i, j) for i, j in _pairs(every, "lsh_bf_surname") if not {i, j} <= resolved}
     assert resolved and _pairs(some, "lsh_bf_surname") == expected
     assert len(expected) < len(_pairs(every, "lsh_bf_surname"))
+
+
+def test_filters_salted_by_the_other_name_pair_across_years_within_a_birth_day() -> None:
+    # one surname filter (salted by the first name): rows 0 and 1 share the birth day and
+    # month in other years (a typo in the year); row 2 has another day, row 3 none
+    matrix = np.tile(np.array([[0xF0F0, 0x0F0F]], dtype=np.uint64), (4, 1))
+    rows = pl.DataFrame(
+        {
+            "idx": np.arange(4, dtype=np.uint32),
+            "sig": [0, 1, 2, 3],
+            "salt_year": [1985, 1958, 1985, -1],
+            "tok_birth_md": ["0312", "0312", "0412", None],
+            "fc_surname_x": pl.Series(filter_code(matrix)),
+        }
+    )
+    c = candidate_pairs(
+        rows,
+        filters={"bf_surname_x": matrix},
+        max_block_rows=10,
+        max_address_block_rows=10,
+        lsh_bands=2,
+        lsh_band_bits=8,
+        rules=(),
+    )
+    assert _pairs(c, "lsh_bf_surname_x") == {(0, 1)}
