@@ -71,6 +71,8 @@ LEVELS: Final = {
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 _DICE_BANDS: Final = (0.95, 0.8, 0.6)
+#: Address filters at least this similar are "similar address" (level 2).
+SIMILAR_ADDRESS: Final = 0.85
 
 
 def _eq(codes: I64, i: I64, j: I64) -> npt.NDArray[np.bool_]:
@@ -232,8 +234,8 @@ def address_level(p: Prepared, i: I64, j: I64) -> I8:
         where = np.flatnonzero(comparable)
         dice = bloom.dice_pairs(matrix, matrix, i[where], j[where])
         # a street without a postcode still tells a different address from the same one
-        level[where[(dice < 0.85) & (level[where] == 0)]] = 4
-        level[where[dice >= 0.85]] = 2
+        level[where[(dice < SIMILAR_ADDRESS) & (level[where] == 0)]] = 4
+        level[where[dice >= SIMILAR_ADDRESS]] = 2
     level[_eq(p.codes["tok_postcode_house"], i, j)] = 1
     return level
 

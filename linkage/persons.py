@@ -215,6 +215,7 @@ def block(
         # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
         lsh_group=("salt_year", "tok_birth_ym"),
         fresh=fresh,
+        address=p.filters["bf_address"],
     )
 
 

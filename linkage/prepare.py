@@ -111,9 +111,11 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
     salt = np.where(year >= 0, year, -10_000 - clear["municipality"])
     rows = rows.with_columns(
         pl.Series("salt_year", salt),
+        # the address filters' salt: the municipality (-1: none, one salt of its own)
+        pl.Series("salt_address", clear["municipality"]),
         *(
             pl.Series(f"fc_{c[3:]}", filter_code(filters[c])).replace(-1, None)
-            for c in ("bf_first_name", "bf_surname", "bf_surname_x")
+            for c in ("bf_first_name", "bf_surname", "bf_surname_x", "bf_address")
         ),
     )
     keep = [
@@ -124,12 +126,14 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "received_year",
         "birth_year",
         "salt_year",
+        "salt_address",
         "pc4",
         "municipality_code",
         "sex",
         "fc_first_name",
         "fc_surname",
         "fc_surname_x",
+        "fc_address",
         *TOKEN_COLUMNS,
     ]
     name_pairs = (

@@ -126,3 +126,27 @@ def test_lsh_for_unresolved_rows_only_touches_them() -> None:
     expected = {(i, j) for i, j in _pairs(every, "lsh_bf_surname") if not {i, j} <= resolved}
     assert resolved and _pairs(some, "lsh_bf_surname") == expected
     assert len(expected) < len(_pairs(every, "lsh_bf_surname"))
+
+
+def test_birth_date_at_a_similar_address_whatever_the_names() -> None:
+    rule = next(r for r in blocking.RULES if r.name == "birth_date_address")
+    rng = np.random.default_rng(6)
+    base = rng.integers(0, 2**63, size=8, dtype=np.uint64)
+    near = base.copy()
+    near[0] ^= np.uint64(1)  # one bit off: Dice close to 1
+    other = rng.integers(0, 2**63, size=8, dtype=np.uint64)
+    matrix = np.stack([base, near, other, base, base, base])
+    rows = pl.DataFrame(
+        {
+            "idx": np.arange(6, dtype=np.uint32),
+            "sig": np.arange(6),
+            # row 3: another birth date; row 4: another municipality; row 5: no birth date
+            "tok_birth_date": ["d1", "d1", "d1", "d2", "d1", None],
+            "salt_address": [7, 7, 7, 7, 8, 7],
+        }
+    )
+    kwargs = {"max_block_rows": 60, "max_address_block_rows": 60, "rules": (rule,)}
+    c = candidate_pairs(rows, address=matrix, **kwargs)  # type: ignore[arg-type]
+    assert _pairs(c, "birth_date_address") == {(0, 1)}  # row 2's address is another one
+    without = candidate_pairs(rows, **kwargs)  # type: ignore[arg-type]
+    assert "birth_date_address" not in without.rule_names
