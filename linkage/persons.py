@@ -87,6 +87,7 @@ LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
         "postcode and house number",
         "similar address",
         "same pc4",
+        "pc4 one typo apart",
         "different pc4",
     ),
     "phone": ("not comparable", "agree", "disagree"),

@@ -103,6 +103,10 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "has_day": _flag(rows.get_column("has_birth_day")),
         "sex": _code(rows.get_column("sex").replace("O", None)),
         "pc4": _code(rows.get_column("pc4")),
+        "pc4_value": np.asarray(
+            rows.get_column("pc4").cast(pl.Int64, strict=False).fill_null(-1).to_numpy(),
+            dtype=np.int64,
+        ),
         "municipality": _code(rows.get_column("municipality_code")),
         "initials": _flag(rows.get_column("first_names_initials")),
         "sig": rows.get_column("sig").to_numpy().astype(np.int64),
