@@ -101,7 +101,11 @@ _ADDRESS_RULES: tuple[str, ...] = ("address", "address_line")
 #: Filters salted by the other name, not the birth year: LSH compares them across years.
 UNGROUPED_FILTERS: tuple[str, ...] = ("bf_first_name_x", "bf_surname_x")
 #: The filters ``link_persons`` bands.
-LSH_FILTERS: tuple[str, ...] = ("bf_surname", "bf_surname_x")
+LSH_FILTERS: tuple[str, ...] = ("bf_surname", "bf_surname_x", "bf_first_name_x")
+#: Filters banded within one pc4: the first name salted by the surname pairs the same
+#: surname with a similar first name across birth years (or without one) in one area; across
+#: all areas a common surname's similar first names would pair by the thousand.
+PC4_FILTERS: tuple[str, ...] = ("bf_first_name_x",)
 #: Pairs generated per step inside ``_pairs_in_blocks`` (bounds the temporary arrays).
 _CHUNK_PAIRS = 1 << 24
 
@@ -356,7 +360,7 @@ def candidate_pairs(
 
     LSH runs over each of ``filters`` within its salt group: the birth year (``salt_year``)
     for filters salted by it, everything at once for those salted by the other name
-    (``UNGROUPED_FILTERS``).
+    (``UNGROUPED_FILTERS``), except those banded within one ``pc4`` (``PC4_FILTERS``).
 
     ``fresh`` (a flag per ``idx``): only the pairs with at least one fresh row, the pairs an
     incremental run adds to those found before (``linkage.incremental``). Blocks are built
@@ -398,11 +402,18 @@ def candidate_pairs(
             pl.struct(*lsh_group).rank("dense").cast(pl.Int64).alias("_lsh_group")
         )
         for column, matrix in filters.items():
-            # filters salted by the other name are banded across every year, and rows
-            # without a birth year take part (a typo in the year, or none)
-            ungrouped = rows.with_columns(pl.lit(0, dtype=pl.Int64).alias("_lsh_group"))
+            if column in PC4_FILTERS:
+                frame = rows.filter(pl.col("pc4").is_not_null()).with_columns(
+                    pl.col("pc4").rank("dense").cast(pl.Int64).alias("_lsh_group")
+                )
+            elif column in UNGROUPED_FILTERS:
+                # filters salted by the other name are banded across every year, and rows
+                # without a birth year take part (a typo in the year, or none)
+                frame = rows.with_columns(pl.lit(0, dtype=pl.Int64).alias("_lsh_group"))
+            else:
+                frame = grouped
             codes, skipped = lsh_codes(
-                ungrouped if column in UNGROUPED_FILTERS else grouped,
+                frame,
                 column,
                 matrix,
                 "_lsh_group",

@@ -119,7 +119,13 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         pl.Series("salt_address", clear["municipality"]),
         *(
             pl.Series(f"fc_{c[3:]}", filter_code(filters[c])).replace(-1, None)
-            for c in ("bf_first_name", "bf_surname", "bf_surname_x", "bf_address")
+            for c in (
+                "bf_first_name",
+                "bf_surname",
+                "bf_surname_x",
+                "bf_first_name_x",
+                "bf_address",
+            )
         ),
     )
     keep = [
@@ -137,6 +143,7 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "fc_first_name",
         "fc_surname",
         "fc_surname_x",
+        "fc_first_name_x",
         "fc_address",
         *TOKEN_COLUMNS,
     ]
