@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from linkage.compare import SIMILAR_ADDRESS
 from pseudonymise import bloom
 
 
@@ -37,6 +38,8 @@ class BlockRule:
     left: tuple[str, ...]
     right: tuple[str, ...] | None = None
     max_rows: int | None = None  # None: the settings' default cap
+    #: keep only the pairs whose address filters have at least this Dice (None: every pair)
+    min_address_dice: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +70,23 @@ RULES: tuple[BlockRule, ...] = (
     # a birth date alone identifies only in small stores: within a region (nationally some
     # 200 rows share a birth date; a region holds a few of them), capped tight
     BlockRule("birth_date", ("tok_birth_date", "region_code"), max_rows=60),
+    # the same birth date at a similar address (address level 2 of ``linkage.compare``),
+    # whatever the region: both names may fail (swapped and misspelt, or replaced). Blocked
+    # within the address filters' salt (the municipality), so a block is a few rows at any
+    # scale, and only pairs with similar addresses are kept
+    BlockRule(
+        "birth_date_address",
+        ("tok_birth_date", "salt_address"),
+        max_rows=60,
+        min_address_dice=SIMILAR_ADDRESS,
+    ),
     # no surname + birth year rule: its blocks grow with the store (a common surname in one
     # birth year); at scale 0.1 its 1.5M pairs held 769 true pairs no other rule found, and
     # the linkage bench at scale 0.02 gives the same figures to four decimals without it
     BlockRule("address", ("tok_postcode_house",)),
+    # the same address line (street, number, and the place where no municipality salts it),
+    # whatever the postcode says: a typo in the postcode or none
+    BlockRule("address_line", ("salt_address", "fc_address")),
     BlockRule("phone", ("tok_phone",)),
     BlockRule("names", ("fc_surname", "fc_first_name")),
     # the whole name and sex, nationally and across years, capped tight: a common name makes
@@ -85,10 +101,16 @@ BIRTH_BANDS: tuple[str, ...] = ("birth_band", "birth_band_shifted")
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
+#: Rules whose block is one address (capped by ``max_address_block_rows``).
+_ADDRESS_RULES: tuple[str, ...] = ("address", "address_line")
 #: Filters salted by the other name, not the birth year: LSH compares them across years.
 UNGROUPED_FILTERS: tuple[str, ...] = ("bf_first_name_x", "bf_surname_x")
 #: The filters ``link_persons`` bands.
-LSH_FILTERS: tuple[str, ...] = ("bf_surname", "bf_surname_x")
+LSH_FILTERS: tuple[str, ...] = ("bf_surname", "bf_surname_x", "bf_first_name_x")
+#: Filters banded within one pc4: the first name salted by the surname pairs the same
+#: surname with a similar first name across birth years (or without one) in one area; across
+#: all areas a common surname's similar first names would pair by the thousand.
+PC4_FILTERS: tuple[str, ...] = ("bf_first_name_x",)
 #: Pairs generated per step inside ``_pairs_in_blocks`` (bounds the temporary arrays).
 _CHUNK_PAIRS = 1 << 24
 
@@ -308,6 +330,13 @@ def lsh_codes(
     return np.concatenate([same, cross]), skipped
 
 
+def _dice(matrix: U64, codes: U64) -> npt.NDArray[np.float64]:
+    """Dice of the filters of the pairs (codes ``i << 32 | j``); 0 where one is empty."""
+    i = (codes >> np.uint64(32)).astype(np.int64)
+    j = (codes & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return bloom.dice_pairs(matrix, matrix, i, j)
+
+
 def _touches(codes: U64, focus: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     """Pairs (codes ``i << 32 | j``) with a focus row on either side."""
     i = (codes >> np.uint64(32)).astype(np.int64)
@@ -330,8 +359,12 @@ def candidate_pairs(
     lsh_group: tuple[str, ...] = ("salt_year",),
     cross_year_group: str = "tok_birth_md",
     fresh: npt.NDArray[np.bool_] | None = None,
+    address: U64 | None = None,
 ) -> Candidates:
     """Every candidate pair of ``rows`` (columns ``idx``, ``sig`` and the rule columns).
+
+    ``address``: the address filters (by ``idx``) that rules with ``min_address_dice`` keep
+    their pairs by; without them, those rules are left out.
 
     ``lsh_unresolved_only``: LSH pairs only touch rows that no identity rule (``IDENTITY_RULES``)
     gave a candidate: LSH is there for the typos that exact tokens miss, and a row with an
@@ -342,7 +375,7 @@ def candidate_pairs(
 
     LSH runs over each of ``filters`` within its salt group: the birth year (``salt_year``)
     for filters salted by it, the ``cross_year_group`` for those salted by the other name
-    (``UNGROUPED_FILTERS``).
+    (``UNGROUPED_FILTERS``), except those banded within one ``pc4`` (``PC4_FILTERS``).
 
     ``fresh`` (a flag per ``idx``): only the pairs with at least one fresh row, the pairs an
     incremental run adds to those found before (``linkage.incremental``). Blocks are built
@@ -352,9 +385,15 @@ def candidate_pairs(
     parts: list[tuple[str, U64, int]] = []
     for rule in rules:
         cap = rule.max_rows or (
-            max_address_block_rows if rule.name == "address" else max_block_rows
+            max_address_block_rows if rule.name in _ADDRESS_RULES else max_block_rows
         )
-        codes, skipped = _rule_codes(rows, rule, cap)
+        if rule.min_address_dice is not None:
+            if address is None:
+                continue
+            codes, skipped = _rule_codes(rows, rule, cap)
+            codes = codes[_dice(address, codes) >= rule.min_address_dice]
+        else:
+            codes, skipped = _rule_codes(rows, rule, cap)
         parts.append((rule.name, codes, skipped))
     if name_pairs is not None:
         codes, skipped = name_pair_codes(
@@ -381,12 +420,18 @@ def candidate_pairs(
         # within a birth day and month: across all dates, one common first name would pair
         # every similar surname of ten years (at scale 0.3 and three years, 21M pairs)
         for column, matrix in filters.items():
-            codes, skipped = lsh_codes(
-                rows.with_columns(
+            if column in PC4_FILTERS:
+                frame = rows.filter(pl.col("pc4").is_not_null()).with_columns(
+                    pl.col("pc4").rank("dense").cast(pl.Int64).alias("_lsh_group")
+                )
+            elif column in UNGROUPED_FILTERS:
+                frame = rows.with_columns(
                     pl.col(cross_year_group).rank("dense").cast(pl.Int64).alias("_lsh_group")
                 )
-                if column in UNGROUPED_FILTERS
-                else grouped,
+            else:
+                frame = grouped
+            codes, skipped = lsh_codes(
+                frame,
                 column,
                 matrix,
                 "_lsh_group",

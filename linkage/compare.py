@@ -13,8 +13,9 @@ columns, never a value:
   initial+birth-date token agrees;
 * ``sex``, ``phone``: 1 agree, 2 disagree;
 * ``address`` (one comparison): 1 postcode+house number agree, 2 the address filters
-  (same municipality) have Dice >= 0.85, 3 same pc4, 4 different pc4, or dissimilar address
-  filters where a pc4 is missing;
+  (same municipality) have Dice >= 0.85, 3 same pc4, 4 pc4s one typo apart (one digit
+  differs, or two adjacent digits are swapped: a typo, or a move to a neighbouring area),
+  5 different pc4, or dissimilar address filters where a pc4 is missing;
 * ``region``: 1 the two signals were received by the same region (merged regions count as
   their successor), 2 by different ones. Families mostly stay in one region, and a name
   that is common nationally is rare in one region's store;
@@ -61,7 +62,7 @@ LEVELS: Final = {
     "first_name": 6,
     "surname": 5,
     "sex": 3,
-    "address": 5,
+    "address": 6,
     "phone": 3,
     "region": 3,
     "age": 3,
@@ -71,6 +72,8 @@ LEVELS: Final = {
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 _DICE_BANDS: Final = (0.95, 0.8, 0.6)
+#: Address filters at least this similar are "similar address" (level 2).
+SIMILAR_ADDRESS: Final = 0.85
 
 
 def _eq(codes: I64, i: I64, j: I64) -> npt.NDArray[np.bool_]:
@@ -218,10 +221,31 @@ def _agree_level(codes: I64, i: I64, j: I64) -> I8:
     return level
 
 
+def pc4_typo(a: I64, b: I64) -> npt.NDArray[np.bool_]:
+    """Four-digit numbers (``a``, ``b``; -1: none) one typo apart: exactly one digit differs,
+    or they differ only in two adjacent digits that are swapped."""
+    place = np.asarray([1000, 100, 10, 1], dtype=np.int64)
+    da = (a[:, None] // place) % 10
+    db = (b[:, None] // place) % 10
+    differ = da != db
+    count = differ.sum(axis=1)
+    swapped = np.zeros(a.shape, dtype=np.bool_)
+    for k in range(3):
+        swapped |= (
+            differ[:, k]
+            & differ[:, k + 1]
+            & (da[:, k] == db[:, k + 1])
+            & (da[:, k + 1] == db[:, k])
+        )
+    return np.asarray((a >= 0) & (b >= 0) & ((count == 1) | ((count == 2) & swapped)))
+
+
 def address_level(p: Prepared, i: I64, j: I64) -> I8:
     pc4 = p.clear["pc4"]
     level = np.zeros(i.shape, dtype=np.int8)
-    level[_both(pc4, i, j)] = 4
+    level[_both(pc4, i, j)] = 5
+    value = p.clear["pc4_value"]
+    level[pc4_typo(value[i], value[j])] = 4
     level[_eq(pc4, i, j)] = 3
     muni = p.clear["municipality"]
     matrix = p.filters["bf_address"]
@@ -232,8 +256,8 @@ def address_level(p: Prepared, i: I64, j: I64) -> I8:
         where = np.flatnonzero(comparable)
         dice = bloom.dice_pairs(matrix, matrix, i[where], j[where])
         # a street without a postcode still tells a different address from the same one
-        level[where[(dice < 0.85) & (level[where] == 0)]] = 4
-        level[where[dice >= 0.85]] = 2
+        level[where[(dice < SIMILAR_ADDRESS) & (level[where] == 0)]] = 5
+        level[where[dice >= SIMILAR_ADDRESS]] = 2
     level[_eq(p.codes["tok_postcode_house"], i, j)] = 1
     return level
 

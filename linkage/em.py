@@ -77,9 +77,12 @@ class FSParams:
         )
 
 
-def level_distribution(levels: I8, n_levels: int) -> F64:
-    """Share of each level 1.. among the pairs with a level > 0 (index 0 is 0)."""
-    counts = np.bincount(levels.astype(np.int64), minlength=n_levels).astype(np.float64)
+def level_distribution(levels: I8, n_levels: int, weights: F64 | None = None) -> F64:
+    """Share of each level 1.. among the pairs with a level > 0 (index 0 is 0); ``weights``:
+    how much each pair counts (default 1)."""
+    counts = np.bincount(levels.astype(np.int64), weights=weights, minlength=n_levels).astype(
+        np.float64
+    )
     counts[0] = 0.0
     total = counts.sum()
     smoothed = (counts + 0.5) / (total + 0.5 * (n_levels - 1))
@@ -87,9 +90,10 @@ def level_distribution(levels: I8, n_levels: int) -> F64:
     return np.asarray(smoothed, dtype=np.float64)
 
 
-def estimate_u(levels: dict[str, I8]) -> dict[str, F64]:
-    """u per feature from the levels of random pairs."""
-    return {name: level_distribution(levels[name], LEVELS[name]) for name in FEATURES}
+def estimate_u(levels: dict[str, I8], non_match: F64 | None = None) -> dict[str, F64]:
+    """u per feature from the levels of random pairs; ``non_match``: per pair, the
+    probability that it is no match (the pairs weighted by it)."""
+    return {name: level_distribution(levels[name], LEVELS[name], non_match) for name in FEATURES}
 
 
 def _patterns(levels: dict[str, I8], names: tuple[str, ...]) -> tuple[npt.NDArray[np.int64], F64]:

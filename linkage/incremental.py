@@ -29,6 +29,7 @@ import numpy.typing as npt
 import polars as pl
 
 from linkage.cluster import cluster, components, id_key
+from linkage.compare import LEVELS
 from linkage.em import FSParams
 from linkage.schema import LINK_EDGES, LINK_MODEL
 from linkage.score import LinkModel
@@ -66,6 +67,8 @@ def fingerprint(settings: LinkageSettings, key: MasterKey | None) -> str:
     shaping["persons_schema"] = PSEUDONYMISED_PERSONS.version
     shaping["hashes"] = _HASHES
     shaping["method"] = LINKAGE_METHOD
+    # a model holds m and u per comparison level: other levels need another model
+    shaping["levels"] = dict(LEVELS)
     # one-way: a hash of the key derived for linkage ids
     shaping["key"] = hashlib.sha256(id_key(key).encode()).hexdigest()
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]

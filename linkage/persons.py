@@ -87,6 +87,7 @@ LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
         "postcode and house number",
         "similar address",
         "same pc4",
+        "pc4 one typo apart",
         "different pc4",
     ),
     "phone": ("not comparable", "agree", "disagree"),
@@ -215,6 +216,7 @@ def block(
         # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
         lsh_group=("salt_year", "tok_birth_ym"),
         fresh=fresh,
+        address=p.filters["bf_address"],
     )
 
 

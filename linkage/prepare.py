@@ -124,6 +124,10 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "has_day": _flag(rows.get_column("has_birth_day")),
         "sex": _code(rows.get_column("sex").replace("O", None)),
         "pc4": _code(rows.get_column("pc4")),
+        "pc4_value": np.asarray(
+            rows.get_column("pc4").cast(pl.Int64, strict=False).fill_null(-1).to_numpy(),
+            dtype=np.int64,
+        ),
         "municipality": _code(rows.get_column("municipality_code")),
         "initials": _flag(rows.get_column("first_names_initials")),
         "sig": rows.get_column("sig").to_numpy().astype(np.int64),
@@ -137,9 +141,17 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         # two years apart share one of them (``linkage.blocking``: name rules within a band)
         (known // BIRTH_BAND_YEARS).alias("birth_band"),
         ((known + BIRTH_BAND_YEARS // 2) // BIRTH_BAND_YEARS).alias("birth_band_shifted"),
+        # the address filters' salt: the municipality (-1: none, one salt of its own)
+        pl.Series("salt_address", clear["municipality"]),
         *(
             pl.Series(f"fc_{c[3:]}", filter_code(filters[c])).replace(-1, None)
-            for c in ("bf_first_name", "bf_surname", "bf_surname_x")
+            for c in (
+                "bf_first_name",
+                "bf_surname",
+                "bf_surname_x",
+                "bf_first_name_x",
+                "bf_address",
+            )
         ),
     )
     keep = [
@@ -152,12 +164,15 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "salt_year",
         "birth_band",
         "birth_band_shifted",
+        "salt_address",
         "pc4",
         "municipality_code",
         "sex",
         "fc_first_name",
         "fc_surname",
         "fc_surname_x",
+        "fc_first_name_x",
+        "fc_address",
         *TOKEN_COLUMNS,
     ]
     name_pairs = (

@@ -29,6 +29,10 @@ _TF_MIN_ROWS: Final = 5
 _FREQUENCY_SCHEMA: Final = {"feature": pl.String, "key": pl.UInt64, "freq": pl.Float64}
 _MIN_BSN_ROWS: Final = 200
 _PRIOR_ITERATIONS: Final = 50
+#: Rounds of re-estimating u without the matches among the random pairs.
+_U_ROUNDS: Final = 2
+#: Random pairs that must compare a feature (level > 0) for its u to be re-estimated.
+_U_MIN_PAIRS: Final = 200
 #: Training sessions: the blocking rule and the features it may estimate.
 SESSIONS: Final = (
     ("first_name_birth_date", ("surname", "sex", "address", "phone", "region")),
@@ -211,9 +215,12 @@ def train(
     settings: LinkageSettings,
     bsn_pairs: int,
 ) -> FSParams:
-    """u from random pairs, m by EM per identity session, the prior from BSN agreement."""
+    """u from random pairs, m by EM per identity session, the prior from BSN agreement;
+    then u again from the random pairs without their matches (``_without_matches``)."""
     ri, rj = random_pairs(p, settings.random_pairs, settings.seed)
-    u = estimate_u(compare(p, ri, rj))
+    random_levels = compare(p, ri, rj)
+    u_raw = estimate_u(random_levels)
+    u = {f: values.copy() for f, values in u_raw.items()}
     start = default_m()
     found: dict[str, list[tuple[str, F64]]] = {f: [] for f in FEATURES}
     sessions: list[EMSession] = []
@@ -248,7 +255,49 @@ def train(
     params = FSParams(m_final, u, _prior(p, bsn_pairs, sessions), sessions)
     if not _bsn_prior(p, bsn_pairs):
         params = replace(params, prior=_prior_from_candidates(params, levels, p.size))
+    # the random pairs hold matches too (a share of about the prior), and for a rare
+    # agreement level (an equal birth date: u ~ 1e-4) they make up much of its count: u is
+    # estimated again with every random pair weighted by the chance that it is no match
+    lower = _prior(p, bsn_pairs, sessions)
+    for _ in range(_U_ROUNDS):
+        non_match = 1.0 - posterior(params.prior, _weight_sum(params, random_levels))
+        u = _without_matches(u_raw, estimate_u(random_levels, non_match), random_levels)
+        _initial_no_stronger_than_a_similar_name(m_final, u)
+        params = replace(params, u=u)
+        if not _bsn_prior(p, bsn_pairs):
+            params = replace(params, prior=lower)
+            params = replace(params, prior=_prior_from_candidates(params, levels, p.size))
     return params
+
+
+def _without_matches(
+    raw: dict[str, F64], weighted: dict[str, F64], levels: dict[str, I8]
+) -> dict[str, F64]:
+    """u from the random pairs weighted by their chance of being no match (``weighted``),
+    where the sample can tell: a feature that fewer than ``_U_MIN_PAIRS`` random pairs
+    compare keeps its ``raw`` u, and a level seen among them is no rarer than one pair of
+    those compared (a sample of n pairs cannot tell a rarer level from one pair, and the
+    weights would take a level seen only in one family's pairs to zero)."""
+    out: dict[str, F64] = {}
+    for f in FEATURES:
+        compared = int((levels[f] > 0).sum())
+        if compared < _U_MIN_PAIRS:
+            out[f] = raw[f].copy()
+            continue
+        floor = np.minimum(raw[f], 1.0 / compared)
+        u = np.maximum(weighted[f], floor)
+        u[0] = 0.0
+        out[f] = np.asarray(u / u.sum(), dtype=np.float64)
+    return out
+
+
+def _weight_sum(params: FSParams, levels: dict[str, I8]) -> F64:
+    """The summed weight of each pair (without term frequencies)."""
+    weights = params.weights()
+    return np.asarray(
+        np.sum([weights[f][levels[f].astype(np.int64)] for f in FEATURES], axis=0),
+        dtype=np.float64,
+    )
 
 
 def _full_name_from_the_names(m: dict[str, F64]) -> None:

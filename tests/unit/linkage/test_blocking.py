@@ -155,3 +155,53 @@ def test_filters_salted_by_the_other_name_pair_across_years_within_a_birth_day()
         rules=(),
     )
     assert _pairs(c, "lsh_bf_surname_x") == {(0, 1)}
+
+
+def test_birth_date_at_a_similar_address_whatever_the_names() -> None:
+    rule = next(r for r in blocking.RULES if r.name == "birth_date_address")
+    rng = np.random.default_rng(6)
+    base = rng.integers(0, 2**63, size=8, dtype=np.uint64)
+    near = base.copy()
+    near[0] ^= np.uint64(1)  # one bit off: Dice close to 1
+    other = rng.integers(0, 2**63, size=8, dtype=np.uint64)
+    matrix = np.stack([base, near, other, base, base, base])
+    rows = pl.DataFrame(
+        {
+            "idx": np.arange(6, dtype=np.uint32),
+            "sig": np.arange(6),
+            # row 3: another birth date; row 4: another municipality; row 5: no birth date
+            "tok_birth_date": ["d1", "d1", "d1", "d2", "d1", None],
+            "salt_address": [7, 7, 7, 7, 8, 7],
+        }
+    )
+    kwargs = {"max_block_rows": 60, "max_address_block_rows": 60, "rules": (rule,)}
+    c = candidate_pairs(rows, address=matrix, **kwargs)  # type: ignore[arg-type]
+    assert _pairs(c, "birth_date_address") == {(0, 1)}  # row 2's address is another one
+    without = candidate_pairs(rows, **kwargs)  # type: ignore[arg-type]
+    assert "birth_date_address" not in without.rule_names
+
+
+def test_lsh_of_the_first_name_under_the_surname_stays_within_a_pc4() -> None:
+    rows, matrix = _rows(400, 7)
+    rng = np.random.default_rng(8)
+    rows = rows.rename({"fc_surname": "fc_first_name_x"}).with_columns(
+        pl.Series("pc4", rng.choice(["1011", "1012", ""], size=400).tolist()).replace("", None)
+    )
+    bands, bits, cap = 4, 12, 60
+    c = candidate_pairs(
+        rows,
+        filters={"bf_first_name_x": matrix},
+        max_block_rows=cap,
+        max_address_block_rows=cap,
+        lsh_bands=bands,
+        lsh_band_bits=bits,
+        seed=3,
+        rules=(),
+    )
+    keys = lsh_keys(matrix, bands, bits, 3)
+    expected: set[tuple[int, int]] = set()
+    for band in range(bands):
+        frame = rows.with_columns(pl.Series("_key", keys[:, band]).replace(0, None))
+        expected |= _reference(frame, ["pc4", "_key"], cap)
+    found = _pairs(c, "lsh_bf_first_name_x")
+    assert found == expected and found

@@ -237,7 +237,7 @@ def test_first_names_compare_through_the_full_name_when_birth_months_differ() ->
 
 
 def test_a_typo_in_the_birth_year_keeps_a_name_comparable_through_the_other_name() -> None:
-    rows = [_row("s1"), _row("s2", birth_year=1958, surname="vriez")]
+    rows = [_row("s1"), _row("s2", birth_year=1958, surname="vriess")]
     ids, result = _link(rows)
     levels = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
     level = dict(zip(levels["feature"], levels["agreement"], strict=True))
