@@ -289,7 +289,8 @@ ByValue = tuple[list[str], list[dict[str, pl.Expr]]]
 
 def _encode(column: pl.Series) -> tuple[pl.Series, np.ndarray]:
     """A column's distinct values, a null last, and each row's index among them (one hash pass)."""
-    encoded = pc.dictionary_encode(column.to_arrow())
+    # Polars' own string views: no conversion to Arrow's contiguous strings (a copy).
+    encoded = pc.dictionary_encode(column.to_arrow(compat_level=pl.CompatLevel.newest()))
     values = pl.Series(column.name, encoded.dictionary, dtype=column.dtype)
     values = values.extend(pl.Series(column.name, [None], dtype=column.dtype))
     codes = pl.Series(encoded.indices).fill_null(values.len() - 1).to_numpy()
