@@ -32,23 +32,35 @@ def bench_intake(console: Console, *, scale: float, years: int, seed: int = 11) 
         )
         directories = sorted(p for p in synth.inbox.iterdir() if p.is_dir())
         settings = IntakeSettings()
-        started = time.perf_counter()
+        load = os.getloadavg()[0]
+        started, cpu_started = time.perf_counter(), time.process_time()
         raws = [r for r in read_deliveries(directories) if isinstance(r, RawDelivery)]
         read_seconds = time.perf_counter() - started
+        read_cpu = time.process_time() - cpu_started
         batch = intake_batch(raws, settings)
         check_seconds = time.perf_counter() - started - read_seconds
+        check_cpu = time.process_time() - cpu_started - read_cpu
         merge_intakes(IntakeTables.empty(), batch)
         intake_seconds = time.perf_counter() - started
+        intake_cpu = time.process_time() - cpu_started
     person_rows = sum(raw.received.get("persons.csv", 0) for raw in raws)
+    # CPU seconds (all threads) beside the wall seconds: on a shared machine the wall time
+    # says as much about the other processes as about intake.
     figures = {
         "signals": float(synth.signals),
         "person_rows": float(person_rows),
         "deliveries": float(len(directories)),
         "generator_seconds": synth.seconds,
         "generator_person_rows_per_s": synth.person_rows / synth.seconds,
+        "load_average_1m": load,
         "intake_read_seconds": read_seconds,
+        "intake_read_cpu_seconds": read_cpu,
         "intake_check_seconds": check_seconds,
+        "intake_check_cpu_seconds": check_cpu,
+        "intake_merge_seconds": intake_seconds - read_seconds - check_seconds,
+        "intake_merge_cpu_seconds": intake_cpu - read_cpu - check_cpu,
         "intake_seconds": intake_seconds,
+        "intake_cpu_seconds": intake_cpu,
         "intake_person_rows_per_s": person_rows / intake_seconds,
     }
     console.print(figures_table(f"radar bench intake (scale {scale}, {years} year(s))", figures))
