@@ -126,18 +126,26 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
     # Which rows survive, and in which order, is found on the key columns alone: the wide
     # frames are gathered once, not by every join and sort.
     all_signals = pl.concat([current.signals, new_signals])
+    # Sorted by key and delivery, a version is the latest of its signal when the next row
+    # holds another key (a comparison with the next row costs less than a hashed unique).
+    latest = pl.any_horizontal(
+        pl.int_range(pl.len()) == pl.len() - 1,
+        *(pl.col(k).ne_missing(pl.col(k).shift(-1)) for k in _KEY),
+    )
     signal_rows = (
         all_signals.lazy()
         .select(*_KEY, "delivery_id")
         .with_row_index("_row")
         .join(tombstones.lazy().select(_KEY), on=_KEY, how="anti")
         .sort([*_KEY, "delivery_id"])
-        .unique(subset=_KEY, keep="last", maintain_order=True)
+        .filter(latest)
         .collect()
     )
     signals = _gather(all_signals, signal_rows["_row"])
     # A person takes its signal's place in that order (one version per signal, so the join
-    # adds no rows): sorting by two integers costs less than sorting by the key's strings.
+    # adds no rows): sorting by two integers costs less than sorting by the key's strings,
+    # and two stable one-column sorts (person_seq, then the signal's place) less than one
+    # sort by both columns.
     all_persons = pl.concat([current.persons, new_persons])
     person_rows = (
         all_persons.lazy()
@@ -148,8 +156,9 @@ def merge_intakes(current: IntakeTables, batch: BatchIntake) -> tuple[IntakeTabl
             on=[*_KEY, "delivery_id"],
             how="inner",
         )
-        .sort("_signal", "person_seq")
         .collect()
+        .sort("person_seq", maintain_order=True)
+        .sort("_signal", maintain_order=True)
     )
     persons = _gather(all_persons, person_rows["_row"])
     findings = pl.concat([current.findings, batch.findings]).join(
