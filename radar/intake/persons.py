@@ -13,7 +13,6 @@ from radar.intake import normalise as norm
 from radar.intake.checks import (
     Check,
     common_checks,
-    duplicated,
     failed_column,
     key_columns,
     materialise,
@@ -167,11 +166,12 @@ def intake_persons(
         region=pl.col("region_code"), signal=pl.col("signal_id"), seq=pl.col("n_person_seq")
     )
     on = ["delivery_id", "n_region_code", "n_signal_id"]
+    # Accepted signals are unique by key in their delivery: the row number names the key.
     accepted_keys = signals.lazy().select(
         pl.col("delivery_id"),
         pl.col("region_code").alias("n_region_code"),
         pl.col("signal_id").alias("n_signal_id"),
-        pl.lit(value=True).alias("_signal_accepted"),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_signal_accepted"),
     )
     quarantined_keys = (
         quarantined_signals.lazy()
@@ -214,21 +214,15 @@ def intake_persons(
         Check("signal_id", "signal_quarantined", orphan & pl.col("_signal_quarantined")),
         Check("signal_id", "unknown_signal", orphan & pl.col("_signal_quarantined").is_null()),
     ]
+    # Duplicates are judged among the rows that are neither broken nor orphans. Such a row
+    # has its signal's row number, which stands for its (delivery_id, region, signal_id), and
+    # a person_seq of 1..999: one integer holds its whole key (cheaper than grouping strings).
+    fine = ~pl.col("_broken") & ~pl.col("_orphan")
+    key = pl.col("_signal_accepted").cast(pl.UInt64) * (_PERSON_SEQ_MAX + 1) + pl.col(
+        "n_person_seq"
+    ).cast(pl.UInt64)
     frame = frame.with_columns((orphan).alias("_orphan")).with_columns(
-        (
-            ~pl.col("_broken")
-            & ~pl.col("_orphan")
-            & duplicated(
-                [
-                    "delivery_id",
-                    "n_region_code",
-                    "n_signal_id",
-                    "n_person_seq",
-                    "_broken",
-                    "_orphan",
-                ]
-            )
-        ).alias("_duplicate")
+        (fine & pl.when(fine).then(key).is_duplicated()).alias("_duplicate")
     )
     quarantine = pl.concat(
         [
