@@ -65,12 +65,15 @@ def test_exact_rules_match_a_self_join(monkeypatch: pytest.MonkeyPatch, chunk: i
     assert c.pairs_per_rule["a"] == len(_reference(rows, ["a"], 36))
 
 
-def test_lsh_on_distinct_filters_matches_every_row_and_band() -> None:
-    rows, matrix = _rows(400, 2)
+def _lsh_found_and_expected(
+    rows: pl.DataFrame, matrix: np.ndarray, column: str, group: str
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The LSH pairs of ``column`` from ``candidate_pairs``, and those of blocking every row
+    on ``group`` and every band's key (4 bands of 12 bits, cap 60)."""
     bands, bits, cap = 4, 12, 60
     c = candidate_pairs(
         rows,
-        filters={"bf_surname": matrix},
+        filters={column: matrix},
         max_block_rows=cap,
         max_address_block_rows=cap,
         lsh_bands=bands,
@@ -82,8 +85,13 @@ def test_lsh_on_distinct_filters_matches_every_row_and_band() -> None:
     expected: set[tuple[int, int]] = set()
     for band in range(bands):
         frame = rows.with_columns(pl.Series("_key", keys[:, band]).replace(0, None))
-        expected |= _reference(frame, ["salt_year", "_key"], cap)
-    found = _pairs(c, "lsh_bf_surname")
+        expected |= _reference(frame, [group, "_key"], cap)
+    return _pairs(c, f"lsh_{column}"), expected
+
+
+def test_lsh_on_distinct_filters_matches_every_row_and_band() -> None:
+    rows, matrix = _rows(400, 2)
+    found, expected = _lsh_found_and_expected(rows, matrix, "bf_surname", "salt_year")
     assert found == expected
     # both kinds occur: identical filters and near-copies
     fc = rows["fc_surname"].to_numpy()
@@ -187,21 +195,5 @@ def test_lsh_of_the_first_name_under_the_surname_stays_within_a_pc4() -> None:
     rows = rows.rename({"fc_surname": "fc_first_name_x"}).with_columns(
         pl.Series("pc4", rng.choice(["1011", "1012", ""], size=400).tolist()).replace("", None)
     )
-    bands, bits, cap = 4, 12, 60
-    c = candidate_pairs(
-        rows,
-        filters={"bf_first_name_x": matrix},
-        max_block_rows=cap,
-        max_address_block_rows=cap,
-        lsh_bands=bands,
-        lsh_band_bits=bits,
-        seed=3,
-        rules=(),
-    )
-    keys = lsh_keys(matrix, bands, bits, 3)
-    expected: set[tuple[int, int]] = set()
-    for band in range(bands):
-        frame = rows.with_columns(pl.Series("_key", keys[:, band]).replace(0, None))
-        expected |= _reference(frame, ["pc4", "_key"], cap)
-    found = _pairs(c, "lsh_bf_first_name_x")
+    found, expected = _lsh_found_and_expected(rows, matrix, "bf_first_name_x", "pc4")
     assert found == expected and found
