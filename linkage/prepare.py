@@ -28,7 +28,7 @@ SIGNAL_COLUMNS: Final = ("region_code", "signal_id", "kind", "received_on", "clo
 #: Regions merged into another: one area for comparison (``radar.reference``: VT16 and VT26
 #: became VT27 in 2023, so a family of VT16 in 2021 is a family of VT27 in 2024).
 MERGED_REGIONS: Final = {"VT16": "VT27", "VT26": "VT27"}
-#: Width of the birth-year bands that bound the name blocking rules (``birth_band``).
+#: Width of the birth-year bands that bound name-pair blocking (``birth_band``).
 BIRTH_BAND_YEARS: Final = 5
 I64 = npt.NDArray[np.int64]
 
@@ -102,7 +102,6 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
     for c in BLOOM_COLUMNS:
         matrix = bloom.to_numpy(persons.get_column(c))
         filters[c] = matrix if positions is None else matrix[positions]
-        del matrix
     codes = {c: _code(rows.get_column(c)) for c in TOKEN_COLUMNS}
     year = rows.get_column("birth_year").cast(pl.Int64).fill_null(-1).to_numpy()
     implied = (
@@ -138,7 +137,7 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
     rows = rows.with_columns(
         pl.Series("salt_year", salt),
         # two overlapping five-year bands of the (implied) birth year: two rows born at most
-        # two years apart share one of them (``linkage.blocking``: name rules within a band)
+        # two years apart share one of them (``linkage.blocking``: name-pair blocks lie in one)
         (known // BIRTH_BAND_YEARS).alias("birth_band"),
         ((known + BIRTH_BAND_YEARS // 2) // BIRTH_BAND_YEARS).alias("birth_band_shifted"),
         # the address filters' salt: the municipality (-1: none, one salt of its own)
