@@ -330,17 +330,16 @@ def lsh_codes(
     return np.concatenate([same, cross]), skipped
 
 
-def _dice(matrix: U64, codes: U64) -> npt.NDArray[np.float64]:
-    """Dice of the filters of the pairs (codes ``i << 32 | j``); 0 where one is empty."""
+def _split(codes: U64) -> tuple[I64, I64]:
+    """The rows ``i`` and ``j`` of pair codes ``i << 32 | j``."""
     i = (codes >> np.uint64(32)).astype(np.int64)
     j = (codes & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    return bloom.dice_pairs(matrix, matrix, i, j)
+    return i, j
 
 
 def _touches(codes: U64, focus: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     """Pairs (codes ``i << 32 | j``) with a focus row on either side."""
-    i = (codes >> np.uint64(32)).astype(np.int64)
-    j = (codes & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    i, j = _split(codes)
     return np.asarray(focus[i] | focus[j], dtype=np.bool_)
 
 
@@ -387,13 +386,13 @@ def candidate_pairs(
         cap = rule.max_rows or (
             max_address_block_rows if rule.name in _ADDRESS_RULES else max_block_rows
         )
-        if rule.min_address_dice is not None:
-            if address is None:
-                continue
-            codes, skipped = _rule_codes(rows, rule, cap)
-            codes = codes[_dice(address, codes) >= rule.min_address_dice]
-        else:
-            codes, skipped = _rule_codes(rows, rule, cap)
+        if rule.min_address_dice is not None and address is None:
+            continue
+        codes, skipped = _rule_codes(rows, rule, cap)
+        if rule.min_address_dice is not None and address is not None:
+            codes = codes[
+                bloom.dice_pairs(address, address, *_split(codes)) >= rule.min_address_dice
+            ]
         parts.append((rule.name, codes, skipped))
     if name_pairs is not None:
         codes, skipped = name_pair_codes(
