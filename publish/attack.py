@@ -11,10 +11,12 @@ What the attacker knows: the published table (keys, ``value``, ``status``) and t
   obey their order relations (inequalities).
 
 For every suppressed count the attacker computes its feasible interval ``[low, high]`` under
-all these constraints together, as two linear programs (minimise and maximise the cell; HiGHS
-through ``scipy.optimize.linprog``, the LP relaxation of the integer problem). Every solution
-found is itself a feasible point for all cells, so a cell whose values seen in earlier
-solutions already span the protection width needs no programs of its own.
+all these constraints together, as two linear programs (minimise and maximise the cell; the LP
+relaxation of the integer problem). The programs differ only in their objective, so one HiGHS
+model (``highspy``) is built once and each program starts from the previous one's optimal
+basis: a few simplex iterations each instead of a solve from scratch. Every solution found is
+itself a feasible point for all cells, so a cell whose values seen in earlier solutions already
+span the protection width needs no programs of its own.
 
 A suppressed cell is **disclosed** when ``high - low < PROTECTION_WIDTH`` (9): the attacker can
 confine it to fewer than 10 consecutive counts. That is narrower than what the "." of the
@@ -30,10 +32,10 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
+import highspy
 import numpy as np
 import polars as pl
-from scipy.optimize import linprog
-from scipy.sparse import csr_array
+from scipy.sparse import csr_array, vstack
 
 from publish.aggregates import COUNT_MEASURES
 from publish.constraints import Relation, relations
@@ -113,6 +115,59 @@ def _system(
     return cols, bounds, matrix("sum"), matrix("le")
 
 
+class _Program:
+    """One HiGHS model of the cells and relations; each solve changes only the objective."""
+
+    def __init__(
+        self,
+        bounds: list[tuple[float, float | None]],
+        a_eq: csr_array | None,
+        a_ub: csr_array | None,
+    ) -> None:
+        inf = highspy.kHighsInf
+        self._highs = highs = highspy.Highs()  # type: ignore[no-untyped-call]  # unannotated
+        highs.setOptionValue("output_flag", False)
+        lower = np.array([low for low, _ in bounds], dtype=np.float64)
+        upper = np.array([inf if high is None else high for _, high in bounds], dtype=np.float64)
+        highs.addVars(len(bounds), lower, upper)
+        parts = [(a, 0.0) for a in (a_eq,) if a is not None]
+        parts += [(a, -inf) for a in (a_ub,) if a is not None]
+        if parts:  # equalities: sum = 0; inequalities: -inf <= left - sum of right <= 0
+            matrix = csr_array(vstack([a for a, _ in parts], format="csr"))
+            row_lower = np.concatenate([np.full(a.shape[0], low) for a, low in parts])
+            highs.addRows(
+                matrix.shape[0],
+                row_lower,
+                np.zeros(matrix.shape[0]),
+                matrix.nnz,
+                matrix.indptr[:-1].astype(np.int32),
+                matrix.indices.astype(np.int32),
+                matrix.data.astype(np.float64),
+            )
+        self._target: int | None = None
+
+    def optimum(self, j: int, sign: float) -> np.ndarray | None:
+        """The solution minimising ``sign * x[j]``, or None when that is unbounded."""
+        highs = self._highs
+        if self._target is not None:
+            highs.changeColCost(self._target, 0.0)
+        highs.changeColCost(j, sign)
+        self._target = j
+        highs.run()
+        status = highs.getModelStatus()
+        if status in (
+            highspy.HighsModelStatus.kUnbounded,
+            # the true counts satisfy every relation: the program is feasible, so unbounded
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
+            return None
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise ArithmeticError(
+                f"attack program for cell {j} failed: {highs.modelStatusToString(status)}"
+            )
+        return np.asarray(highs.getSolution().col_value, dtype=np.float64)
+
+
 def attack(published: pl.DataFrame, *, width: float = PROTECTION_WIDTH) -> AttackReport:
     """Feasible intervals of the suppressed counts of ``published`` and the disclosed ones.
 
@@ -130,22 +185,14 @@ def attack(published: pl.DataFrame, *, width: float = PROTECTION_WIDTH) -> Attac
     exact_low: dict[int, float] = {}
     exact_high: dict[int, float] = {}
     solved = 0
-    b_eq = np.zeros(a_eq.shape[0]) if a_eq is not None else None
-    b_ub = np.zeros(a_ub.shape[0]) if a_ub is not None else None
+    program = _Program(bounds, a_eq, a_ub)
 
     def solve(j: int, sign: float) -> float:
         nonlocal solved, seen_low, seen_high
-        c = np.zeros(n)
-        c[j] = sign
-        result = linprog(
-            c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs"
-        )
+        x = program.optimum(j, sign)
         solved += 1
-        if result.status == 3:  # unbounded: no upper limit on this cell
+        if x is None:  # unbounded: no upper limit on this cell
             return math.inf * -sign
-        if result.status != 0:
-            raise ArithmeticError(f"attack program for cell {j} failed: {result.message}")
-        x = result.x
         seen_low = np.minimum(seen_low, x)
         seen_high = np.maximum(seen_high, x)
         return float(x[j])

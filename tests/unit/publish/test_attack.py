@@ -1,9 +1,12 @@
 """The attacker recovers nothing from the protected table, and does break a weak protection."""
 
+import numpy as np
 import polars as pl
 import pytest
+from scipy.optimize import linprog
 
-from publish.attack import PROTECTION_WIDTH, attack
+from publish.attack import PROTECTION_WIDTH, _system, attack
+from publish.constraints import relations
 from publish.disclosure import protect, published, round_count
 
 
@@ -50,6 +53,34 @@ def test_primary_suppression_only_is_broken(protected: pl.DataFrame) -> None:
     assert _contains_truth(report.intervals, weak["raw_value"])
     groups_hit = {i.key[3].split("=")[0] for i in report.disclosed}
     assert groups_hit  # breakdown dimensions whose single suppressed cell was recomputed
+
+
+def test_warm_started_bounds_equal_programs_solved_from_scratch(protected: pl.DataFrame) -> None:
+    """The attack's one HiGHS model, re-solved per objective, gives what scipy's linprog gives."""
+    table = published(_primary_only(protected))
+    report = attack(table)
+    cols, bounds, a_eq, a_ub = _system(table, relations(table))
+    column = {int(position): j for j, position in enumerate(cols)}
+    solved = [i for i in report.intervals if i.solved][:12]
+    assert len(solved) >= 5
+    for interval in solved:
+        j = column[interval.position]
+        found = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(len(cols))
+            c[j] = sign
+            result = linprog(
+                c,
+                A_eq=a_eq,
+                b_eq=None if a_eq is None else np.zeros(a_eq.shape[0]),
+                A_ub=a_ub,
+                b_ub=None if a_ub is None else np.zeros(a_ub.shape[0]),
+                bounds=bounds,
+                method="highs",
+            )
+            found.append(np.inf if result.status == 3 else sign * result.fun)
+        assert interval.low == pytest.approx(found[0], abs=1e-6)
+        assert interval.high == pytest.approx(found[1], abs=1e-6)
 
 
 def _table(rows: list[tuple[str, str, str, float | None, str]]) -> pl.DataFrame:
