@@ -155,21 +155,25 @@ def _blocks(
 ) -> tuple[pl.DataFrame, I64, I64, int]:
     """``frame`` (non-null keys) sorted into blocks of 2..``cap`` rows, the blocks' starts and
     sizes, and the rows skipped in larger blocks. ``weight``: a column counting the rows each
-    row of ``frame`` stands for (the cap applies to their sum)."""
-    size = pl.col(weight).sum() if weight else pl.len()
-    sized = frame.drop_nulls(keys).with_columns(
-        size.over(keys).alias("_n"), pl.len().over(keys).alias("_m")
-    )
-    skipped = int(
-        sized.filter(pl.col("_n") > cap).select(pl.col(weight).sum() if weight else pl.len()).item()
-        or 0
-    )
-    kept = sized.filter((pl.col("_n") <= cap) & (pl.col("_m") >= 2)).sort(*keys, "idx")
-    if kept.height == 0:
-        return kept, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), skipped
+    row of ``frame`` stands for (the cap applies to their sum).
+
+    One sort; the blocks are the runs of equal keys, sized with numpy (no grouping passes)."""
+    ordered = frame.drop_nulls(keys).sort(*keys, "idx")
+    if ordered.height == 0:
+        return ordered, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0
     change = pl.any_horizontal(pl.col(k) != pl.col(k).shift() for k in keys).fill_null(True)
-    starts = np.flatnonzero(kept.select(change).to_series().to_numpy()).astype(np.int64)
-    sizes = np.diff(np.append(starts, kept.height)).astype(np.int64)
+    run_starts = np.flatnonzero(ordered.select(change).to_series().to_numpy()).astype(np.int64)
+    run_sizes = np.diff(np.append(run_starts, ordered.height)).astype(np.int64)
+    stands_for = (
+        np.add.reduceat(ordered.get_column(weight).to_numpy().astype(np.int64), run_starts)
+        if weight
+        else run_sizes
+    )
+    skipped = int(stands_for[stands_for > cap].sum())
+    keep = (stands_for <= cap) & (run_sizes >= 2)
+    kept = ordered.filter(pl.Series(np.repeat(keep, run_sizes)))
+    sizes = run_sizes[keep]
+    starts = (np.cumsum(sizes) - sizes).astype(np.int64)
     return kept, starts, sizes, skipped
 
 

@@ -203,7 +203,7 @@ def block(
 ) -> Candidates:
     """The candidate pairs of ``p`` under the settings (``fresh``: see ``candidate_pairs``)."""
     return candidate_pairs(
-        p.rows,
+        p.coded_rows(),
         filters={f: p.filters[f] for f in LSH_FILTERS},
         name_pairs=p.name_pairs,
         max_block_rows=s.max_block_rows,

@@ -40,7 +40,7 @@ class Prepared:
     """The persons in linkage order, with numpy views of what comparisons read."""
 
     rows: pl.DataFrame  # idx, sig, key columns, tokens, clear columns (no filters)
-    codes: dict[str, I64]  # token column -> dense code, -1 for null
+    codes: dict[str, I64]  # token column -> code, -1 for null (``SHARED_CODES``: one dictionary)
     filters: dict[str, npt.NDArray[np.uint64]]  # bf_* -> (n, words)
     clear: dict[str, I64]  # birth_year, has_birth_month, has_birth_day, sex, pc4, area, ...
     name_pairs: pl.DataFrame  # idx UInt32, t UInt64 (token hash): a row per name-pair token
@@ -48,6 +48,14 @@ class Prepared:
     @property
     def size(self) -> int:
         return self.rows.height
+
+    def coded_rows(self) -> pl.DataFrame:
+        """``rows`` with each token column as its code (null for none): blocking sorts and
+        groups these integers instead of the tokens' 44 characters."""
+        coded = pl.DataFrame({c: self.codes[c] for c in TOKEN_COLUMNS})
+        return self.rows.with_columns(
+            coded.select(pl.when(pl.col(c) >= 0).then(pl.col(c)).alias(c) for c in TOKEN_COLUMNS)
+        )
 
 
 def _check(persons: pl.DataFrame, signals: pl.DataFrame) -> None:
@@ -59,6 +67,11 @@ def _check(persons: pl.DataFrame, signals: pl.DataFrame) -> None:
     missing += [f"signals.{c}" for c in SIGNAL_COLUMNS if c not in signals.columns]
     if missing:
         raise SchemaError("linkage input lacks columns: " + ", ".join(missing))
+
+
+#: Token columns coded in the dictionary of another column, because linkage compares them
+#: with it (``linkage.compare``: the day and month swapped).
+SHARED_CODES: Final = {"tok_birth_date_swapped": "tok_birth_date"}
 
 
 def _code(series: pl.Series) -> I64:
@@ -119,7 +132,11 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
     for c in BLOOM_COLUMNS:
         matrix = bloom.to_numpy(persons.get_column(c))
         filters[c] = matrix if positions is None else matrix[positions]
-    codes = {c: _code(rows.get_column(c)) for c in TOKEN_COLUMNS}
+    codes = {c: _code(rows.get_column(c)) for c in TOKEN_COLUMNS if c not in SHARED_CODES}
+    for column, other in SHARED_CODES.items():
+        # one dictionary for both: a row's swapped date is compared with another's date
+        both = _code(pl.concat([rows.get_column(other), rows.get_column(column)]))
+        codes[other], codes[column] = both[: rows.height], both[rows.height :]
     year = rows.get_column("birth_year").cast(pl.Int64).fill_null(-1).to_numpy()
     implied = (
         rows.select(

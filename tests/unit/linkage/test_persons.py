@@ -11,7 +11,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from linkage.persons import link_persons
+from linkage.persons import block, link_persons
+from linkage.prepare import Prepared, prepare
 from pseudonymise.keys import MasterKey
 from pseudonymise.persons import INPUT_COLUMNS, pseudonymise_persons
 from radar.settings import LinkageSettings
@@ -327,3 +328,30 @@ def test_the_other_persons_of_two_signals_of_one_family_link_for_families() -> N
     assert person[("s1", 1)] == person[("s2", 1)]
     assert person[("s1", 2)] != person[("s2", 2)]
     assert family[("s1", 2)] == family[("s2", 2)] != family[("s1", 1)]
+
+
+def test_a_birth_date_with_day_and_month_swapped_compares_as_swapped() -> None:
+    # the swapped date's token is coded in the birth dates' dictionary (linkage.prepare)
+    rows = [_row("s1"), _row("s2", birth_month=12, birth_day=4)]
+    _, result = _link(rows)
+    levels = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
+    level = dict(zip(levels["feature"], levels["agreement"], strict=True))
+    assert level["birth_date"] == "day and month swapped"
+    unrelated = result.explain(("VT01", "s1", 1), ("VT02", "bg0", 1))
+    assert "day and month swapped" not in unrelated.get_column("agreement").to_list()
+
+
+def test_blocking_on_token_codes_gives_the_pairs_of_blocking_on_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    swapped = _row("s2", birth_month=12, birth_day=4, surname="vries")
+    rows = [_row("s1"), swapped, _row("s3", first_names="johana"), *_background(600)]
+    persons = pseudonymise_persons(_persons(rows), KEY, workers=1)
+    p = prepare(persons, _signals(persons))
+    settings = LinkageSettings()
+    coded = block(p, settings)
+    monkeypatch.setattr(Prepared, "coded_rows", lambda self: self.rows)
+    tokens = block(p, settings)
+    assert coded.pairs_per_rule["surname_birth_date_swapped"] >= 1
+    assert coded.pairs_per_rule == tokens.pairs_per_rule
+    assert coded.pairs.equals(tokens.pairs)
