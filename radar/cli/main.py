@@ -288,6 +288,18 @@ def bench_intake(
     measure(console, scale=scale, years=years)
 
 
+@bench_app.command("gates")
+def bench_gates(
+    rows: Annotated[int, typer.Option(help="person rows the gates check")] = 1_000_000,
+) -> None:
+    """Seconds of the intake, store and aggregates quality gates on clean replicated tables."""
+    from expectations.bench import bench_gates as measure
+
+    figures = measure(console, rows=rows)
+    if not all(figures[f"{name}_passed"] for name in ("intake", "store", "aggregates")):
+        raise typer.Exit(1)
+
+
 @bench_app.command("linkage")
 def bench_linkage(
     scale: Annotated[float, typer.Option(help="share of national volumes")] = 0.02,
