@@ -39,10 +39,11 @@ def _invalid(name: str, normalised: str = "", reason: str = "invalid_value") -> 
     return {failed_column(name, reason): _given(name) & pl.col(normalised or f"n_{name}").is_null()}
 
 
-def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+def normalised_persons(raw: pl.DataFrame) -> pl.DataFrame:
     """The raw frame with the normalised columns (``n_``) and the checks on single values.
 
     Everything that depends on one column's value only is computed once per distinct value.
+    It needs nothing from the signals: intake may compute it while the signals are checked.
     """
     year, month, day = norm.birth_date_parts(pl.col("_birth_number"))
     number, suffix = norm.house_number(pl.col("house_number"))
@@ -157,11 +158,13 @@ def intake_persons(
     file: str,
     settings: IntakeSettings,
     formula_candidates: Collection[str] | None = None,
+    normalised: pl.DataFrame | None = None,
 ) -> TableIntake:
     """Normalise and check persons rows of a batch; a person needs its signal accepted in its own
-    delivery. ``raw`` holds the raw strings, ``_line`` and ``delivery_id``."""
+    delivery. ``raw`` holds the raw strings, ``_line`` and ``delivery_id``; ``normalised`` is
+    :func:`normalised_persons` of ``raw`` when it was computed already."""
     today = settings.reference_date()
-    frame = _normalised(raw)
+    frame = normalised_persons(raw) if normalised is None else normalised
     keys = key_columns(
         region=pl.col("region_code"), signal=pl.col("signal_id"), seq=pl.col("n_person_seq")
     )
