@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -52,7 +54,9 @@ class ScannedCsv:
     file: str
     header: tuple[str, ...]
     delimiter: str
-    body: bytes  # the well-formed data records, each ending in a newline
+    #: The well-formed data records, each ending in a newline (a view of the file's bytes when
+    #: they are all of them: no copy before the one that joins the files parsed together).
+    body: bytes | memoryview
     lines: np.ndarray  # the line number of every record in ``body``
     bad_records: list[BadRecord]
     unknown_columns: list[str]
@@ -161,25 +165,34 @@ def parse_scanned(
     holds the contract's columns in contract order (absent optional ones as nulls), the line
     number of every record, and a constant column per entry of the scan's ``tags``.
     """
-    results: dict[int, pl.DataFrame | ContractError] = {}
     groups: dict[tuple[tuple[str, ...], str, int], list[int]] = {}
     for index, scan in enumerate(scans):
         alone = -1 if scan.plain_quoting else index
         groups.setdefault((scan.header, scan.delimiter, alone), []).append(index)
-    for members in groups.values():
+
+    def parse(members: list[int]) -> list[pl.DataFrame | ContractError]:
         group = [scans[i] for i in members]
         try:
-            frames = _parse_group(group, required, optional, [tags[i] for i in members])
+            return _parse_group(group, required, optional, [tags[i] for i in members])
         except ContractError as error:
             if len(members) == 1:
-                frames = [error]
-            else:  # parse them one by one to find the file that cannot be read
-                frames = [
-                    parse_scanned([scans[i]], required=required, optional=optional, tags=[tags[i]])[
-                        0
-                    ]
-                    for i in members
-                ]
+                return [error]
+            # Parse them one by one to find the file that cannot be read.
+            return [
+                parse_scanned([scans[i]], required=required, optional=optional, tags=[tags[i]])[0]
+                for i in members
+            ]
+
+    # One read_csv call on these sizes keeps about one core busy: the groups are parsed
+    # concurrently (polars frees the GIL), the largest first so that the cores finish together.
+    ordered = sorted(groups.values(), key=lambda members: -sum(len(scans[i].body) for i in members))
+    if len(ordered) > 1:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            parsed = list(pool.map(parse, ordered))
+    else:
+        parsed = [parse(members) for members in ordered]
+    results: dict[int, pl.DataFrame | ContractError] = {}
+    for members, frames in zip(ordered, parsed, strict=True):
         results.update(zip(members, frames, strict=True))
     return [results[index] for index in range(len(scans))]
 
@@ -373,13 +386,14 @@ def _parse_records(
 
 def _select_records(
     data: bytes, raw: np.ndarray, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray
-) -> bytes:
+) -> bytes | memoryview:
     """The bytes of the kept records, each ending in a newline."""
     if keep.size == 0:
         return b""
     if keep.size == starts.size - 1 and keep[0] == 1:
-        body = data[int(starts[1]) :]
-        return body if body.endswith(b"\n") else body + b"\n"
+        if data.endswith(b"\n"):  # all records: a view, not a copy
+            return memoryview(data)[int(starts[1]) :]
+        return data[int(starts[1]) :] + b"\n"
     mask = np.zeros(raw.size + 1, dtype=np.int8)
     np.add.at(mask, starts[keep], 1)
     np.add.at(mask, np.minimum(ends[keep] + 1, raw.size), -1)

@@ -40,7 +40,7 @@ from radar.intake.checks import (
     unreadable_records,
 )
 from radar.intake.csvfile import ScannedCsv, parse_scanned, scan_delivery_csv
-from radar.intake.persons import intake_persons
+from radar.intake.persons import intake_persons, normalised_persons
 from radar.intake.signals import intake_signals
 from radar.settings import IntakeSettings
 
@@ -333,24 +333,30 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
     def formula_candidates(file: str) -> set[str]:
         return set().union(*(r.formula_candidates.get(file, frozenset()) for r in raws))
 
-    signals = intake_signals(
-        pl.concat([r.signals for r in raws], rechunk=True),
-        file=v.SIGNALS_FILE,
-        settings=settings,
-        formula_candidates=formula_candidates(v.SIGNALS_FILE),
-    )
-    unreadable = pl.concat([r.unreadable for r in raws])
-    signals_quarantine = pl.concat(
-        [unreadable.filter(pl.col("file") == v.SIGNALS_FILE), signals.quarantine]
-    )
-    persons = intake_persons(
-        pl.concat([r.persons for r in raws], rechunk=True),
-        signals=signals.accepted,
-        quarantined_signals=signals_quarantine,
-        file=v.PERSONS_FILE,
-        settings=settings,
-        formula_candidates=formula_candidates(v.PERSONS_FILE),
-    )
+    raw_persons = pl.concat([r.persons for r in raws], rechunk=True)
+    # The persons' normalisation needs nothing from the signals: it runs beside the signals'
+    # checks (polars frees the GIL), which keep the other core busy.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        persons_normalised = pool.submit(normalised_persons, raw_persons)
+        signals = intake_signals(
+            pl.concat([r.signals for r in raws], rechunk=True),
+            file=v.SIGNALS_FILE,
+            settings=settings,
+            formula_candidates=formula_candidates(v.SIGNALS_FILE),
+        )
+        unreadable = pl.concat([r.unreadable for r in raws])
+        signals_quarantine = pl.concat(
+            [unreadable.filter(pl.col("file") == v.SIGNALS_FILE), signals.quarantine]
+        )
+        persons = intake_persons(
+            raw_persons,
+            signals=signals.accepted,
+            quarantined_signals=signals_quarantine,
+            file=v.PERSONS_FILE,
+            settings=settings,
+            formula_candidates=formula_candidates(v.PERSONS_FILE),
+            normalised=persons_normalised.result(),
+        )
     erasures, erasures_quarantine = _intake_erasures(
         pl.concat([r.erasures for r in raws]), settings, formula_candidates(v.ERASURES_FILE)
     )

