@@ -139,9 +139,8 @@ def _surname_comparable(p: Prepared, i: I64, j: I64) -> npt.NDArray[np.bool_]:
 
 def name_dice(p: Prepared, column: str, i: I64, j: I64) -> npt.NDArray[np.float64]:
     """Dice of the pairs' filters; NaN where either filter is empty."""
-    matrix = p.filters[column]
-    dice = bloom.dice_pairs(matrix, matrix, i, j)
-    counts = bloom.popcount(matrix)
+    matrix, counts = p.filters[column], p.popcount(column)
+    dice = bloom.dice_pairs(matrix, matrix, i, j, counts=(counts, counts))
     dice[(counts[i] == 0) | (counts[j] == 0)] = np.nan
     return dice
 
@@ -249,12 +248,13 @@ def address_level(p: Prepared, i: I64, j: I64) -> I8:
     level[_eq(pc4, i, j)] = 3
     muni = p.clear["municipality"]
     matrix = p.filters["bf_address"]
-    has_filter = bloom.popcount(matrix) > 0
+    counts = p.popcount("bf_address")
+    has_filter = counts > 0
     # the filters are salted by municipality: comparable within one (or both unknown)
     comparable = (muni[i] == muni[j]) & has_filter[i] & has_filter[j]
     if comparable.any():
         where = np.flatnonzero(comparable)
-        dice = bloom.dice_pairs(matrix, matrix, i[where], j[where])
+        dice = bloom.dice_pairs(matrix, matrix, i[where], j[where], counts=(counts, counts))
         # a street without a postcode still tells a different address from the same one
         level[where[(dice < SIMILAR_ADDRESS) & (level[where] == 0)]] = 5
         level[where[dice >= SIMILAR_ADDRESS]] = 2

@@ -9,7 +9,7 @@ comparable only under equal salts (``pseudonymise.persons.FIELD_SALTS``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -45,9 +45,18 @@ class Prepared:
     clear: dict[str, I64]  # birth_year, has_birth_month, has_birth_day, sex, pc4, area, ...
     name_pairs: pl.DataFrame  # idx UInt32, t UInt64 (token hash): a row per name-pair token
 
+    #: each filter column's set bits per row, counted once (``popcount``)
+    counts: dict[str, I64] = field(default_factory=dict, repr=False, compare=False)
+
     @property
     def size(self) -> int:
         return self.rows.height
+
+    def popcount(self, column: str) -> I64:
+        """Set bits of each row's filter in ``column`` (0: no filter), counted on first use."""
+        if column not in self.counts:
+            self.counts[column] = bloom.popcount(self.filters[column])
+        return self.counts[column]
 
     def coded_rows(self) -> pl.DataFrame:
         """``rows`` with each token column as its code (null for none): blocking sorts and

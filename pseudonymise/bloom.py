@@ -307,12 +307,15 @@ def dice_pairs(
     right_index: npt.NDArray[np.integer],
     *,
     chunk: int = 1 << 20,
+    counts: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Dice of the pairs (left[i], right[j]) for candidate pairs, in bounded-memory chunks."""
+    """Dice of the pairs (left[i], right[j]) for candidate pairs, in bounded-memory chunks.
+
+    ``counts``: the ``popcount`` of ``left`` and of ``right`` when the caller has them (a
+    caller comparing many chunks of pairs of the same filters)."""
     if left_index.shape != right_index.shape:
         raise EncodingError("pair index arrays differ in length")
-    left_count = popcount(left)
-    right_count = popcount(right)
+    left_count, right_count = counts if counts is not None else (popcount(left), popcount(right))
     out = np.zeros(left_index.size, dtype=np.float64)
     for start in range(0, left_index.size, chunk):
         i = left_index[start : start + chunk]
