@@ -113,7 +113,12 @@ def bench_incremental(
     history = link_all(signals, persons, key=BENCH_KEY)
     history_seconds = time.perf_counter() - started
     state = link_state(
-        persons, history.person_links, history.edges, history.model, history.frequencies
+        persons,
+        history.person_links,
+        history.edges,
+        history.model,
+        history.frequencies,
+        history.signal_families,
     )
     assert state is not None
     started = time.perf_counter()

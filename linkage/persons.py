@@ -22,6 +22,7 @@ Families and recurrence are computed on
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -218,6 +219,10 @@ def block(
     )
 
 
+#: Blocking of prepared rows: ``(prepared, settings, fresh) -> candidates`` (default ``block``).
+Blocker = Callable[[Prepared, LinkageSettings, npt.NDArray[np.bool_] | None], Candidates]
+
+
 def link_persons(
     persons: pl.DataFrame,
     signals: pl.DataFrame,
@@ -228,6 +233,7 @@ def link_persons(
     partitions: int = 1,
     previous: LinkState | None = None,
     model: LinkModel | None = None,
+    blocking: Blocker | None = None,
 ) -> LinkResult:
     """Link the pseudonymised ``persons``; ``signals`` gives received dates (age estimates).
 
@@ -235,7 +241,8 @@ def link_persons(
     through it (``linkage.partition``: e.g. on Dask workers); the result is the same.
     With a usable ``previous`` state, only the rows that are new since then are linked
     (``linkage.incremental``); ``model`` scores a full link with given parameters instead of
-    training them.
+    training them; ``blocking`` replaces ``block`` (``linkage.neighbourhood``: a day's subset
+    blocked as the whole history would be).
     """
     s = settings or LinkageSettings()
     clock: dict[str, float] = {}
@@ -245,7 +252,7 @@ def link_persons(
     state = previous if previous is not None and previous.usable(s, p.size, key) else None
     fresh = None if state is None else ~keys.is_in(state.rows.implode()).to_numpy()
     clock["prepare"] = time.perf_counter() - started
-    cands = block(p, s, fresh)
+    cands = (blocking or block)(p, s, fresh)
     clock["blocking"] = time.perf_counter() - started - sum(clock.values())
     i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
     j = cands.pairs.get_column("j").to_numpy().astype(np.int64)
