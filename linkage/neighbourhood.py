@@ -60,6 +60,15 @@ _FILTER_COLUMNS: Final = {
 #: The columns an LSH filter is banded within (``linkage.persons.block``: the surname filter
 #: by birth year and month token; the filters salted by the other name across all rows).
 _LSH_GROUP: Final = ("birth_year", "tok_birth_ym")
+#: The token and clear columns the exact rules block on.
+_RULE_COLUMNS: Final = tuple(
+    dict.fromkeys(
+        c
+        for rule in RULES
+        for c in (*rule.left, *(rule.right or ()))
+        if c not in _FILTER_COLUMNS and c not in SIGNAL_KEY
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -158,10 +167,6 @@ def _filter_value(column: str) -> pl.Expr:
     return pl.when(pl.col(column).arr.max() > 0).then(pl.col(column))
 
 
-def _with_filters(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(_filter_value(bf).alias(fc) for fc, bf in _FILTER_COLUMNS.items())
-
-
 def _cap(rule: BlockRule, s: LinkageSettings) -> int:
     return rule.max_rows or (
         s.max_address_block_rows if rule.name == "address" else s.max_block_rows
@@ -238,75 +243,100 @@ def _unresolved(base: pl.DataFrame, rows: pl.DataFrame, s: LinkageSettings) -> p
     return keys.filter(~keys.is_in(pl.concat(resolved).implode()))
 
 
+def band_masks(words: int, bands: int, band_bits: int, seed: int) -> npt.NDArray[np.uint64]:
+    """(bands, words): the bits each LSH band samples (``linkage.blocking.lsh_keys``), read
+    from the band keys of the filters with one bit set: two filters agree on a band exactly
+    when they agree under its mask."""
+    position = np.arange(words * 64)
+    unit = np.zeros((position.size, words), dtype=np.uint64)
+    unit[position, position // 64] = np.left_shift(np.uint64(1), (position % 64).astype(np.uint64))
+    sampled = lsh_keys(unit, bands, band_bits, seed) != np.uint64(1 << 63)
+    masks = np.zeros((bands, words), dtype=np.uint64)
+    for band in range(bands):
+        for pos in np.flatnonzero(sampled[:, band]).tolist():
+            masks[band, pos // 64] |= np.uint64(1 << (pos % 64))
+    return masks
+
+
 def _lsh_pairs(base: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
     """``rule, a, b`` (row keys): the LSH pairs touching a fresh row that blocking every row
     gives (``linkage.blocking.lsh_codes``), from the band blocks of the fresh rows' filters
-    weighed over the whole history."""
+    counted over the whole history.
+
+    Row pairs, not filter pairs: a band block's weight is its rows, and two rows of one filter
+    pair when their filter's rows are within the cap (such a pair is in every band block of
+    the filter, whose rows are at least as many)."""
     out: list[pl.DataFrame] = []
     for column in LSH_FILTERS:
         code = f"fc_{column[3:]}"
-        if column in UNGROUPED_FILTERS:
-            group: list[str] = []
-            pool = base.filter(pl.col(code).is_not_null())
-        else:
-            group = list(_LSH_GROUP)
-            pool = base.filter(pl.col("birth_year").is_not_null() & pl.col(code).is_not_null())
-            groups = pool.filter("_fresh").select(group).unique()
-            pool = pool.join(groups, on=group, how="semi", nulls_equal=True)
-        members = pool.select("_rk", "_s", "_fresh", *group, code)
-        distinct = (
-            members.group_by(*group, code)
-            .agg(pl.len().alias("_w"), pl.col("_fresh").any())
-            .with_row_index("_d")
+        grouped = column not in UNGROUPED_FILTERS
+        group = list(_LSH_GROUP) if grouped else []
+        present = pl.col(code).is_not_null()
+        pool = base.filter(present & pl.col("birth_year").is_not_null() if grouped else present)
+        rows = pool.select("_rk", "_s", "_fresh", *group)
+        salt = (
+            pool.select(pl.struct(group).hash(TOKEN_HASH_SEED)).to_series().to_numpy()
+            if grouped
+            else np.zeros(pool.height, dtype=np.uint64)
         )
-        members = members.drop("_fresh").join(
-            distinct.select("_d", *group, code), on=[*group, code], nulls_equal=True
-        )
-        pairs = [_same_filter_pairs(distinct, members, s.max_block_rows)]
-        keys = lsh_keys(
-            bloom.to_numpy(distinct.get_column(code)), s.lsh_bands, s.lsh_band_bits, s.seed
-        )
-        frame = distinct.select("_d", *group, "_w", "_fresh")
-        for band in range(s.lsh_bands):
-            banded = frame.with_columns(pl.Series("_key", keys[:, band]).replace(0, None))
-            on = [*group, "_key"]
-            hot = banded.filter("_fresh").select(on).drop_nulls("_key").unique()
-            blocks = banded.join(hot, on=on, how="semi", nulls_equal=True)
-            ok = (
-                blocks.group_by(on)
-                .agg(pl.col("_w").sum().alias("_n"))
-                .filter(pl.col("_n") <= s.max_block_rows)
-                .select(on)
+        matrix = bloom.to_numpy(pool.get_column(code))
+        words = np.ascontiguousarray(matrix.T)  # a word of every row, contiguous
+        del matrix
+        full = np.full(words.shape[0], np.uint64(2**64 - 1))
+        masks = band_masks(words.shape[0], s.lsh_bands, s.lsh_band_bits, s.seed)
+        pairs = []
+        for mask in (full, *masks):  # the filter itself (equal filters), then each band
+            used = np.flatnonzero(mask).tolist()
+            masked = [np.bitwise_and(words[w], mask[w]) for w in used]
+            banded = rows.with_columns(
+                pl.Series(f"_w{w}", m) for w, m in zip(used, masked, strict=True)
             )
-            blocks = blocks.join(ok, on=on, how="semi", nulls_equal=True)
-            pairs.append(
-                blocks.join(blocks, on=on, nulls_equal=True, suffix="_o")
-                .filter((pl.col("_d") < pl.col("_d_o")) & (pl.col("_fresh") | pl.col("_fresh_o")))
-                .select(pl.col("_d").alias("da"), pl.col("_d_o").alias("db"))
-            )
-        filter_pairs = pl.concat(pairs).unique()
-        rows = (
-            filter_pairs.join(members.select("_d", "_rk", "_s"), left_on="da", right_on="_d")
-            .join(members.select("_d", "_rk", "_s"), left_on="db", right_on="_d", suffix="_o")
-            .filter(pl.col("_s") != pl.col("_s_o"))
-            .select(pl.col("_rk").alias("a"), pl.col("_rk_o").alias("b"))
-        )
-        fresh = base.filter("_fresh").get_column("_rk")
-        rows = rows.filter(pl.col("a").is_in(fresh.implode()) | pl.col("b").is_in(fresh.implode()))
+            on = [*group, *(f"_w{w}" for w in used)]
+            pairs.append(_block_pairs(banded, on, _mix(salt, masked), s.max_block_rows))
+        del words
+        found = pl.concat(pairs).unique()
         if s.lsh_unresolved_only:
-            ends = pl.concat([rows.get_column("a"), rows.get_column("b")]).unique()
-            candidates = base.join(pl.DataFrame({"_rk": ends}), on="_rk", how="semi")
+            ends = pl.concat([found.get_column("a"), found.get_column("b")]).unique()
+            candidates = base.filter(pl.col("_rk").is_in(ends.implode()))
             focus = _unresolved(base, candidates, s).implode()
-            rows = rows.filter(pl.col("a").is_in(focus) | pl.col("b").is_in(focus))
-        out.append(rows.select(pl.lit(f"lsh_{column}").alias("rule"), "a", "b"))
-    return pl.concat(out) if out else pl.DataFrame(schema={"rule": pl.String, "a": pl.String})
+            found = found.filter(pl.col("a").is_in(focus) | pl.col("b").is_in(focus))
+        out.append(found.select(pl.lit(f"lsh_{column}").alias("rule"), "a", "b"))
+    return pl.concat(out)
 
 
-def _same_filter_pairs(distinct: pl.DataFrame, members: pl.DataFrame, cap: int) -> pl.DataFrame:
-    """Rows of one group with the same filter (a block of at most ``cap`` rows) pair directly:
-    returned as a pair ``(d, d)`` of the filter with itself, expanded with the others."""
-    same = distinct.filter(pl.col("_fresh") & (pl.col("_w") >= 2) & (pl.col("_w") <= cap))
-    return same.select(pl.col("_d").alias("da"), pl.col("_d").alias("db"))
+_PRIME: Final = np.uint64(0x100000001B3)
+
+
+def _mix(salt: npt.NDArray[np.uint64], words: list[npt.NDArray[np.uint64]]) -> pl.Series:
+    """A 64-bit mix of a row's salt and words: equal keys mix alike (a collision only makes a
+    block's candidate rows more, which the exact keys then sort out)."""
+    h = salt.copy()
+    for w in words:
+        np.bitwise_xor(h, w, out=h)
+        np.multiply(h, _PRIME, out=h)
+    return pl.Series(h)
+
+
+def _block_pairs(rows: pl.DataFrame, on: list[str], mixed: pl.Series, cap: int) -> pl.DataFrame:
+    """``a, b`` (row keys, ``a < b``): the pairs of rows of different signals, one of them
+    fresh, in the blocks on ``on`` (null is a value) that hold a fresh row and at most ``cap``
+    rows. ``mixed``: a hash of ``on`` per row, to find the candidate rows with one scan."""
+    fresh = rows.get_column("_fresh")
+    candidates = rows.filter(mixed.is_in(mixed.filter(fresh).unique().implode()))
+    hot = candidates.filter("_fresh").select(on).unique()
+    blocks = candidates.join(hot, on=on, how="semi", nulls_equal=True)
+    within = blocks.group_by(on).agg(pl.len().alias("_n")).filter(pl.col("_n") <= cap)
+    blocks = blocks.join(within.select(on), on=on, how="semi", nulls_equal=True)
+    both = blocks.select("_rk", "_s", "_fresh", *on)
+    return (
+        both.join(both, on=on, nulls_equal=True, suffix="_o")
+        .filter(
+            (pl.col("_rk") < pl.col("_rk_o"))
+            & (pl.col("_s") != pl.col("_s_o"))
+            & (pl.col("_fresh") | pl.col("_fresh_o"))
+        )
+        .select(pl.col("_rk").alias("a"), pl.col("_rk_o").alias("b"))
+    )
 
 
 def neighbourhood(
@@ -316,8 +346,13 @@ def neighbourhood(
     assert state.families is not None
     clock: dict[str, float] = {}
     started = time.perf_counter()
-    base = _with_filters(
-        persons.with_columns(row_key().alias("_rk"), _signal().alias("_s"))
+    base = persons.select(
+        row_key().alias("_rk"),
+        _signal().alias("_s"),
+        *SIGNAL_KEY,
+        *dict.fromkeys((*_RULE_COLUMNS, *_LSH_GROUP)),
+        NAME_PAIRS_COLUMN,
+        *(_filter_value(bf).alias(fc) for fc, bf in _FILTER_COLUMNS.items()),
     ).with_columns(pl.col("_rk").is_in(state.rows.implode()).not_().alias("_fresh"))
     fresh = base.filter("_fresh")
     clock["fresh"] = time.perf_counter() - started
@@ -331,7 +366,7 @@ def neighbourhood(
         else pl.DataFrame(schema={"rule": pl.String, "a": pl.String, "b": pl.String})
     )
     ends = pl.concat([lsh.get_column("a"), lsh.get_column("b")]).unique()
-    near.append(base.join(pl.DataFrame({"_rk": ends}), on="_rk", how="semi").select("_rk", "_s"))
+    near.append(base.filter(pl.col("_rk").is_in(ends.implode())).select("_rk", "_s"))
     clock["lsh"] = time.perf_counter() - started - sum(clock.values())
     # signals that start the closure: the neighbourhood's, the erased ones (their pairs' other
     # rows are re-clustered), and new signals without a person row
