@@ -83,6 +83,7 @@ class Neighbourhood:
     lsh: pl.DataFrame  # rule, a, b: LSH pairs of fresh rows, by row key
     outside_edges: pl.Series  # per stored edge: outside the closure (kept as it is)
     fresh_rows: int
+    closure_rounds: int  # breadth-first rounds over the stored pairs' signal graph
     seconds: dict[str, float]
 
     def blocking(self) -> Blocker:
@@ -375,25 +376,25 @@ def neighbourhood(
     erased = previous.join(current, on=list(SIGNAL_KEY), how="anti").get_column("_s")
     unseen = current.join(previous, on=list(SIGNAL_KEY), how="anti").get_column("_s")
     start = pl.concat([*(f.get_column("_s") for f in near), erased, unseen]).unique()
-    graph = (
-        state.edges.select(_edge_signal("left").alias("a"), _edge_signal("right").alias("b"))
-        .filter(pl.col("a") != pl.col("b"))
-        .unique()
+    pair_signals = state.edges.select(
+        _edge_signal("left").alias("a"), _edge_signal("right").alias("b")
     )
-    closed, frontier = start, start
+    graph = pair_signals.filter(pl.col("a") != pl.col("b")).unique()
+    closed, frontier, rounds = start, start, 0
     while frontier.len():
-        reached = graph.filter(
-            pl.col("a").is_in(frontier.implode()) | pl.col("b").is_in(frontier.implode())
+        near_frontier = pl.col("a").is_in(frontier.implode()) | pl.col("b").is_in(
+            frontier.implode()
         )
+        reached = graph.filter(near_frontier)
+        graph = graph.filter(~near_frontier)  # an edge reached once has done its part
         both = pl.concat([reached.get_column("a"), reached.get_column("b")]).unique()
         frontier = both.filter(~both.is_in(closed.implode()))
         closed = pl.concat([closed, frontier])
+        rounds += 1
     inside = closed.implode()
     clock["closure"] = time.perf_counter() - started - sum(clock.values())
     rows = base.get_column("_s").is_in(inside)
-    edge_in = state.edges.select(
-        _edge_signal("left").is_in(inside) | _edge_signal("right").is_in(inside)
-    ).to_series()
+    edge_in = pair_signals.select(pl.col("a").is_in(inside) | pl.col("b").is_in(inside)).to_series()
     in_rows = base.filter(rows)
     masked = {
         name: in_rows.join(big, on=list(big.columns), how="semi").get_column("_rk")
@@ -420,5 +421,6 @@ def neighbourhood(
         lsh=lsh,
         outside_edges=~edge_in,
         fresh_rows=fresh.height,
+        closure_rounds=rounds,
         seconds={f"neighbourhood_{k}": v for k, v in clock.items()},
     )

@@ -161,6 +161,8 @@ def _link_day(
     linked = _linked(result, s, key, persons.height, person_links, signal_families, edges, seconds)
     linked.stats["fresh_rows"] = near.fresh_rows
     linked.stats["neighbourhood_rows"] = int(near.rows.sum())
+    linked.stats["neighbourhood_signals"] = inside.height
+    linked.stats["neighbourhood_closure_rounds"] = near.closure_rounds
     return linked
 
 
