@@ -72,19 +72,67 @@ _RULE_COLUMNS: Final = tuple(
 
 
 @dataclass(frozen=True)
-class Neighbourhood:
-    """The closed part of the store a day's run links, and how to block it."""
+class Closure:
+    """The part of the store a day's run re-links: whole components of the stored pairs."""
 
     rows: pl.Series  # per row of the persons table: in the closure
     signals: pl.DataFrame  # region_code, signal_id of the closure's current signals
     state: LinkState  # the previous state restricted to the closure
+    outside_edges: pl.Series  # per stored edge: outside the closure (kept as it is)
+    rounds: int  # breadth-first rounds over the stored pairs' signal graph
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """The fresh rows and their neighbours, how to block them, and how to close a part of
+    them over the stored pairs."""
+
+    near: pl.Series  # per row of the persons table: fresh, or a neighbour of a fresh row
+    fresh: pl.Series  # row keys of the fresh rows
     masked: dict[str, pl.Series]  # rule -> row keys in a block over its cap in the history
     name_pairs_masked: pl.DataFrame  # t (hash), region_code: name-pair blocks over the cap
     lsh: pl.DataFrame  # rule, a, b: LSH pairs of fresh rows, by row key
-    outside_edges: pl.Series  # per stored edge: outside the closure (kept as it is)
-    fresh_rows: int
-    closure_rounds: int  # breadth-first rounds over the stored pairs' signal graph
     seconds: dict[str, float]
+    _row_signals: pl.Series  # per row of the persons table: its signal hash
+    _signals: pl.DataFrame  # region_code, signal_id, _s of the current signals
+    _pair_signals: pl.DataFrame  # a, b: the signal hashes of each stored pair's rows
+    _start: pl.Series  # signal hashes every closure starts from: erased and new signals
+    _keys: pl.Series  # per row of the persons table: its row key
+    _state: LinkState
+
+    def close(self, rows: pl.Series) -> Closure:
+        """The closure of the signals of ``rows`` (row keys), the fresh rows' signals, the
+        erased signals (their pairs' other rows are re-clustered) and new signals without a
+        person row, over the stored pairs of every kind."""
+        start = pl.concat([_key_signal(pl.concat([rows, self.fresh])), self._start]).unique()
+        graph = self._pair_signals.filter(pl.col("a") != pl.col("b")).unique()
+        closed, frontier, rounds = start, start, 0
+        while frontier.len():
+            near_frontier = pl.col("a").is_in(frontier.implode()) | pl.col("b").is_in(
+                frontier.implode()
+            )
+            reached = graph.filter(near_frontier)
+            graph = graph.filter(~near_frontier)  # an edge reached once has done its part
+            both = pl.concat([reached.get_column("a"), reached.get_column("b")]).unique()
+            frontier = both.filter(~both.is_in(closed.implode()))
+            closed = pl.concat([closed, frontier])
+            rounds += 1
+        inside = closed.implode()
+        in_rows = self._row_signals.is_in(inside)
+        edge_in = self._pair_signals.select(
+            pl.col("a").is_in(inside) | pl.col("b").is_in(inside)
+        ).to_series()
+        signals = self._signals.filter(pl.col("_s").is_in(inside)).select(*SIGNAL_KEY)
+        state = self._state
+        keys = self._keys.filter(in_rows)
+        restricted = LinkState(
+            rows=keys.filter(~keys.is_in(self.fresh.implode())),
+            person_links=state.person_links.join(signals, on=list(SIGNAL_KEY), how="semi"),
+            edges=state.edges.filter(edge_in),
+            model=state.model,
+            fingerprint=state.fingerprint,
+        )
+        return Closure(in_rows, signals, restricted, ~edge_in, rounds)
 
     def blocking(self) -> Blocker:
         """Candidate pairs of the closure's prepared rows that a whole-history run finds."""
@@ -155,8 +203,13 @@ def _signal(prefix: str = "") -> pl.Expr:
     )
 
 
+def _key_signal(keys: pl.Series) -> pl.Series:
+    """The signal hashes of row keys."""
+    return pl.DataFrame({"k": keys}).select(_edge_signal("k")).to_series()
+
+
 def _edge_signal(column: str) -> pl.Expr:
-    """The signal hash of an edge's row key ``region|signal|seq|delivery``."""
+    """The signal hash of a row key ``region|signal|seq|delivery`` (an edge's row)."""
     parts = pl.col(column).str.split_exact("|", 2)
     return pl.concat_str(
         [parts.struct.field("field_0"), parts.struct.field("field_1")], separator="|"
@@ -343,7 +396,7 @@ def _block_pairs(rows: pl.DataFrame, on: list[str], mixed: pl.Series, cap: int) 
 def neighbourhood(
     persons: pl.DataFrame, signals: pl.DataFrame, state: LinkState, s: LinkageSettings
 ) -> Neighbourhood:
-    """The closure of the fresh rows of ``persons`` under ``state`` (module docstring)."""
+    """The fresh rows of ``persons`` under ``state`` and their neighbours (module docstring)."""
     assert state.families is not None
     clock: dict[str, float] = {}
     started = time.perf_counter()
@@ -366,61 +419,35 @@ def neighbourhood(
         if s.lsh_bands > 0
         else pl.DataFrame(schema={"rule": pl.String, "a": pl.String, "b": pl.String})
     )
-    ends = pl.concat([lsh.get_column("a"), lsh.get_column("b")]).unique()
-    near.append(base.filter(pl.col("_rk").is_in(ends.implode())).select("_rk", "_s"))
+    near.append(pl.DataFrame({"_rk": pl.concat([lsh.get_column("a"), lsh.get_column("b")])}))
     clock["lsh"] = time.perf_counter() - started - sum(clock.values())
-    # signals that start the closure: the neighbourhood's, the erased ones (their pairs' other
-    # rows are re-clustered), and new signals without a person row
+    near_keys = pl.concat([f.get_column("_rk") for f in near]).unique().implode()
+    in_near = base.get_column("_rk").is_in(near_keys) | base.get_column("_fresh")
+    near_rows = base.filter(in_near)
+    masked = {
+        name: near_rows.join(big, on=list(big.columns), how="semi").get_column("_rk")
+        for name, big in oversized.items()
+        if big.height
+    }
     current = signals.select(*SIGNAL_KEY, _signal().alias("_s"))
     previous = state.families.select(*SIGNAL_KEY, _signal().alias("_s"))
     erased = previous.join(current, on=list(SIGNAL_KEY), how="anti").get_column("_s")
     unseen = current.join(previous, on=list(SIGNAL_KEY), how="anti").get_column("_s")
-    start = pl.concat([*(f.get_column("_s") for f in near), erased, unseen]).unique()
     pair_signals = state.edges.select(
         _edge_signal("left").alias("a"), _edge_signal("right").alias("b")
     )
-    graph = pair_signals.filter(pl.col("a") != pl.col("b")).unique()
-    closed, frontier, rounds = start, start, 0
-    while frontier.len():
-        near_frontier = pl.col("a").is_in(frontier.implode()) | pl.col("b").is_in(
-            frontier.implode()
-        )
-        reached = graph.filter(near_frontier)
-        graph = graph.filter(~near_frontier)  # an edge reached once has done its part
-        both = pl.concat([reached.get_column("a"), reached.get_column("b")]).unique()
-        frontier = both.filter(~both.is_in(closed.implode()))
-        closed = pl.concat([closed, frontier])
-        rounds += 1
-    inside = closed.implode()
-    clock["closure"] = time.perf_counter() - started - sum(clock.values())
-    rows = base.get_column("_s").is_in(inside)
-    edge_in = pair_signals.select(pl.col("a").is_in(inside) | pl.col("b").is_in(inside)).to_series()
-    in_rows = base.filter(rows)
-    masked = {
-        name: in_rows.join(big, on=list(big.columns), how="semi").get_column("_rk")
-        for name, big in oversized.items()
-        if big.height
-    }
-    restricted = LinkState(
-        rows=in_rows.filter(~pl.col("_fresh")).get_column("_rk"),
-        person_links=state.person_links.join(
-            in_rows.select(*SIGNAL_KEY).unique(), on=list(SIGNAL_KEY), how="semi"
-        ),
-        edges=state.edges.filter(edge_in),
-        model=state.model,
-        fingerprint=state.fingerprint,
-        families=None,
-    )
-    clock["restrict"] = time.perf_counter() - started - sum(clock.values())
+    clock["signals"] = time.perf_counter() - started - sum(clock.values())
     return Neighbourhood(
-        rows=rows,
-        signals=current.filter(pl.col("_s").is_in(inside)).select(*SIGNAL_KEY),
-        state=restricted,
+        near=in_near,
+        fresh=fresh.get_column("_rk"),
         masked=masked,
         name_pairs_masked=np_big,
         lsh=lsh,
-        outside_edges=~edge_in,
-        fresh_rows=fresh.height,
-        closure_rounds=rounds,
         seconds={f"neighbourhood_{k}": v for k, v in clock.items()},
+        _row_signals=base.get_column("_s"),
+        _keys=base.get_column("_rk"),
+        _signals=current,
+        _pair_signals=pair_signals,
+        _start=pl.concat([erased, unseen]),
+        _state=state,
     )

@@ -17,7 +17,7 @@ from linkage.families import link_families
 from linkage.incremental import LinkState, model_table
 from linkage.neighbourhood import SIGNAL_KEY, neighbourhood
 from linkage.partition import PartitionMap
-from linkage.persons import LinkResult, link_persons
+from linkage.persons import LinkResult, decided_pairs, link_persons
 from linkage.recurrence import recurrence
 from linkage.schema import LINK_EDGES, LINK_FREQUENCIES, PERSON_LINKS, SIGNAL_FAMILIES
 from linkage.score import LinkModel
@@ -114,18 +114,34 @@ def _link_day(
     assert previous.families is not None
     started = time.perf_counter()
     near = neighbourhood(persons, signals, previous, s)
-    inside = near.signals
-    sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
     seconds = {**near.seconds, "neighbourhood": time.perf_counter() - started}
+    started = time.perf_counter()
+    near_persons = persons.filter(near.near)
+    decided = decided_pairs(
+        near_persons,
+        signals.join(near_persons.select(SIGNAL_KEY).unique(), on=list(SIGNAL_KEY), how="semi"),
+        s,
+        previous,
+        near.fresh,
+        near.blocking(),
+    )
+    seconds["decide"] = time.perf_counter() - started
+    started = time.perf_counter()
+    # only the components a decisive pair reaches are linked again
+    ends = decided.pairs.filter("decisive")
+    closure = near.close(pl.concat([ends.get_column("a"), ends.get_column("b")]))
+    inside = closure.signals
+    sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
+    seconds["closure"] = time.perf_counter() - started
     result = link_persons(
-        persons.filter(near.rows),
+        persons.filter(closure.rows),
         sub_signals,
         s,
         key=key,
         run_partitions=run_partitions,
         partitions=partitions,
-        previous=near.state,
-        blocking=near.blocking(),
+        previous=closure.state,
+        blocking=decided.blocking(),
     )
     assert result.incremental
     seconds |= result.seconds
@@ -153,16 +169,18 @@ def _link_day(
     signal_families = present.join(merged, on=list(SIGNAL_KEY), how="left", maintain_order="left")
     edges = pl.concat(
         [
-            conform(previous.edges.filter(near.outside_edges), LINK_EDGES),
+            conform(previous.edges.filter(closure.outside_edges), LINK_EDGES),
             conform(result.edges, LINK_EDGES),
         ]
     )
     seconds["merge"] = time.perf_counter() - started
     linked = _linked(result, s, key, persons.height, person_links, signal_families, edges, seconds)
-    linked.stats["fresh_rows"] = near.fresh_rows
-    linked.stats["neighbourhood_rows"] = int(near.rows.sum())
-    linked.stats["neighbourhood_signals"] = inside.height
-    linked.stats["neighbourhood_closure_rounds"] = near.closure_rounds
+    linked.stats["fresh_rows"] = near.fresh.len()
+    linked.stats["candidate_pairs"] = decided.pairs.height
+    linked.stats["neighbourhood_rows"] = int(near.near.sum())
+    linked.stats["closure_rows"] = int(closure.rows.sum())
+    linked.stats["closure_signals"] = inside.height
+    linked.stats["closure_rounds"] = closure.rounds
     return linked
 
 
