@@ -2,24 +2,29 @@
 
 An incremental run (``linkage.incremental``) compares only the candidate pairs that touch a
 fresh row, and re-clusters only the components those pairs or lost pairs touch. Everything it
-can change lies in a small part of the history, found here with cheap scans (semi-joins on the
-token columns, group counts) instead of preparing and blocking every row:
+can change lies in a small part of the history, found here with scans of a few columns
+(semi-joins on the token columns, group counts) instead of preparing and blocking every row:
 
 1. the *neighbours*: the rows that share a block with a fresh row under an exact rule
-   (``linkage.blocking.RULES``, the name-pair rule), whose block in the whole history is within
-   the rule's cap; the LSH pairs of the fresh rows are found here directly (their band blocks
-   are judged on the whole history's weights, and the unresolved rows on the whole history's
-   identity blocks), since LSH blocks are far larger than the pairs they give;
-2. the *closure*: every signal connected to a fresh, neighbouring, erased or new signal through
-   the stored accepted pairs of every kind (persons, families, members) and through its own
-   rows; a union of whole components, so the re-clustering, the families, the within-family
-   pairs and recurrence of those signals depend on nothing outside it.
+   (``linkage.blocking.RULES``, the name-pair rule) whose block in the whole history is within
+   the rule's cap. The LSH pairs of the fresh rows are found here directly: their band blocks
+   are counted over the whole history (a band key is the filter under the band's mask), and
+   the unresolved rows judged on the whole history's identity blocks. The fresh rows and their
+   neighbours are blocked (``Neighbourhood.blocking``: the exact rules with the blocks over
+   their cap in the history masked, plus those LSH pairs), compared and scored with the frozen
+   model (``linkage.persons.decided_pairs``): the candidate pairs and decisions of a
+   whole-history run.
+2. the *closure* (``Neighbourhood.close``): every signal connected to a fresh signal, to a row
+   of a decisive pair (one that links, joins families or may attach a lone signal), to an
+   erased or to a new signal, through the stored accepted pairs of every kind and through its
+   own rows: a union of whole components, so the re-clustering, the families, the
+   within-family pairs and the recurrence of those signals depend on nothing outside it.
+   A neighbour whose pairs are all rejected changes nothing and stays outside.
 
-The run then links the closure's rows with the existing incremental link, blocking with
-``Neighbourhood.blocking`` (the exact rules with the blocks that are over their cap in the whole
-history masked, plus the LSH pairs found here); every row and signal outside keeps its person
-id, its family and its stored pairs. Ids are keyed by row keys, not positions, so they do not
-depend on the subset: the result equals the whole-history incremental link.
+The run then links the closure's rows with the existing incremental link and those pairs;
+every row and signal outside keeps its person id, its family and its stored pairs. Ids are
+keyed by row keys, not positions, so they do not depend on the subset: the result equals the
+whole-history incremental link.
 """
 
 from __future__ import annotations
