@@ -97,6 +97,7 @@ class Neighbourhood:
     masked: dict[str, pl.Series]  # rule -> row keys in a block over its cap in the history
     name_pairs_masked: pl.DataFrame  # t (hash), region_code: name-pair blocks over the cap
     lsh: pl.DataFrame  # rule, a, b: LSH pairs of fresh rows, by row key
+    erased: pl.DataFrame  # region_code, signal_id of the previous signals that are gone
     seconds: dict[str, float]
     _row_signals: pl.Series  # per row of the persons table: its signal hash
     _signals: pl.DataFrame  # region_code, signal_id, _s of the current signals
@@ -436,7 +437,7 @@ def neighbourhood(
     }
     current = signals.select(*SIGNAL_KEY, _signal().alias("_s"))
     previous = state.families.select(*SIGNAL_KEY, _signal().alias("_s"))
-    erased = previous.join(current, on=list(SIGNAL_KEY), how="anti").get_column("_s")
+    erased = previous.join(current, on=list(SIGNAL_KEY), how="anti")
     unseen = current.join(previous, on=list(SIGNAL_KEY), how="anti").get_column("_s")
     pair_signals = state.edges.select(
         _edge_signal("left").alias("a"), _edge_signal("right").alias("b")
@@ -453,6 +454,7 @@ def neighbourhood(
         _keys=base.get_column("_rk"),
         _signals=current,
         _pair_signals=pair_signals,
-        _start=pl.concat([erased, unseen]),
+        erased=erased.select(*SIGNAL_KEY),
+        _start=pl.concat([erased.get_column("_s"), unseen]),
         _state=state,
     )

@@ -151,11 +151,10 @@ def _link_day(
     seconds["families"] = time.perf_counter() - started
     started = time.perf_counter()
     present = signals.select(*SIGNAL_KEY)
+    gone = pl.concat([inside, near.erased])  # re-linked here, or no longer there
 
     def outside(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.join(inside, on=list(SIGNAL_KEY), how="anti").join(
-            present, on=list(SIGNAL_KEY), how="semi"
-        )
+        return frame.join(gone, on=list(SIGNAL_KEY), how="anti")
 
     person_links = pl.concat(
         [
