@@ -235,9 +235,9 @@ def _cap(rule: BlockRule, s: LinkageSettings) -> int:
 
 def _exact_neighbours(
     base: pl.DataFrame, fresh: pl.DataFrame, s: LinkageSettings
-) -> tuple[list[pl.DataFrame], dict[str, pl.DataFrame]]:
-    """Per exact rule: the rows in a block of a fresh row within the cap, and the keys of the
-    fresh rows' blocks over it."""
+) -> tuple[list[pl.Series], dict[str, pl.DataFrame]]:
+    """Per exact rule: the rows (``_r``) in a block of a fresh row within the cap, and the
+    keys of the fresh rows' blocks over it."""
     found: list[pl.DataFrame] = []
     oversized: dict[str, pl.DataFrame] = {}
     for rule in RULES:
@@ -246,10 +246,10 @@ def _exact_neighbours(
             right = list(rule.right)
             for a, b in ((left, right), (right, left)):
                 keys = fresh.select(a).drop_nulls().unique().rename(dict(zip(a, b, strict=True)))
-                found.append(base.select("_rk", "_s", *b).join(keys, on=b, how="semi"))
+                found.append(base.select("_r", *b).join(keys, on=b, how="semi"))
             continue
         keys = fresh.select(left).drop_nulls().unique()
-        hits = base.select("_rk", "_s", *left).join(keys, on=left, how="semi")
+        hits = base.select("_r", *left).join(keys, on=left, how="semi")
         big = (
             hits.group_by(left)
             .agg(pl.len().alias("_n"))
@@ -258,16 +258,14 @@ def _exact_neighbours(
         )
         oversized[rule.name] = big
         found.append(hits.join(big, on=left, how="anti"))
-    return [f.select("_rk", "_s") for f in found], oversized
+    return [f.get_column("_r") for f in found], oversized
 
 
-def _name_pair_neighbours(
-    base: pl.DataFrame, s: LinkageSettings
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows sharing a name-pair block (token and region) with a fresh row within the cap; and
-    the fresh rows' blocks over it."""
+def _name_pair_neighbours(base: pl.DataFrame, s: LinkageSettings) -> tuple[pl.Series, pl.DataFrame]:
+    """Rows (``_r``) sharing a name-pair block (token and region) with a fresh row within the
+    cap; and the fresh rows' blocks over it."""
     tokens = (
-        base.select("_rk", "_s", "_fresh", "region_code", pl.col(NAME_PAIRS_COLUMN).alias("t"))
+        base.select("_r", "_fresh", "region_code", pl.col(NAME_PAIRS_COLUMN).alias("t"))
         .explode("t")
         .drop_nulls("t")
         .with_columns(pl.col("t").hash(TOKEN_HASH_SEED))
@@ -280,17 +278,17 @@ def _name_pair_neighbours(
         .filter(pl.col("_n") > s.max_block_rows)
         .select("t", "region_code")
     )
-    near = hits.join(big, on=["t", "region_code"], how="anti").select("_rk", "_s")
+    near = hits.join(big, on=["t", "region_code"], how="anti").get_column("_r")
     return near, big
 
 
 def _unresolved(base: pl.DataFrame, rows: pl.DataFrame, s: LinkageSettings) -> pl.Series:
-    """Row keys of ``rows`` that no identity rule gives a candidate in the whole history
+    """Row numbers (``_r``) of ``rows`` that no identity rule gives a candidate in the whole history
     (``lsh_unresolved_only``): no block of at most the cap holding another signal."""
     resolved: list[pl.Series] = []
     for rule in IDENTITY_RULES:
         left = list(rule.left)
-        mine = rows.select("_rk", *left).drop_nulls()
+        mine = rows.select("_r", *left).drop_nulls()
         blocks = (
             base.select("_s", *left)
             .join(mine.select(left).unique(), on=left, how="semi")
@@ -298,8 +296,8 @@ def _unresolved(base: pl.DataFrame, rows: pl.DataFrame, s: LinkageSettings) -> p
             .agg(pl.len().alias("_n"), pl.col("_s").n_unique().alias("_m"))
             .filter((pl.col("_n") <= _cap(rule, s)) & (pl.col("_m") >= 2))
         )
-        resolved.append(mine.join(blocks, on=left, how="semi").get_column("_rk"))
-    keys = rows.get_column("_rk")
+        resolved.append(mine.join(blocks, on=left, how="semi").get_column("_r"))
+    keys = rows.get_column("_r")
     return keys.filter(~keys.is_in(pl.concat(resolved).implode()))
 
 
@@ -332,8 +330,10 @@ def _lsh_pairs(base: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
         grouped = column not in UNGROUPED_FILTERS
         group = list(_LSH_GROUP) if grouped else []
         present = pl.col(code).is_not_null()
-        pool = base.filter(present & pl.col("birth_year").is_not_null() if grouped else present)
-        rows = pool.select("_rk", "_s", "_fresh", *group)
+        pool = base.select("_r", "_s", "_fresh", *group, code).filter(
+            present & pl.col("birth_year").is_not_null() if grouped else present
+        )
+        rows = pool.select("_r", "_s", "_fresh", *group)
         salt = (
             pool.select(pl.struct(group).hash(TOKEN_HASH_SEED)).to_series().to_numpy()
             if grouped
@@ -357,10 +357,21 @@ def _lsh_pairs(base: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
         found = pl.concat(pairs).unique()
         if s.lsh_unresolved_only:
             ends = pl.concat([found.get_column("a"), found.get_column("b")]).unique()
-            candidates = base.filter(pl.col("_rk").is_in(ends.implode()))
+            candidates = base[ends.sort()]
             focus = _unresolved(base, candidates, s).implode()
             found = found.filter(pl.col("a").is_in(focus) | pl.col("b").is_in(focus))
-        out.append(found.select(pl.lit(f"lsh_{column}").alias("rule"), "a", "b"))
+        keys = base.get_column("_rk")
+        out.append(
+            pl.DataFrame(
+                {
+                    "rule": pl.Series([f"lsh_{column}"] * found.height, dtype=pl.String),
+                    "a": keys.gather(found.get_column("a")),
+                    "b": keys.gather(found.get_column("b")),
+                    "ra": found.get_column("a"),
+                    "rb": found.get_column("b"),
+                }
+            )
+        )
     return pl.concat(out)
 
 
@@ -378,7 +389,7 @@ def _mix(salt: npt.NDArray[np.uint64], words: list[npt.NDArray[np.uint64]]) -> p
 
 
 def _block_pairs(rows: pl.DataFrame, on: list[str], mixed: pl.Series, cap: int) -> pl.DataFrame:
-    """``a, b`` (row keys, ``a < b``): the pairs of rows of different signals, one of them
+    """``a, b`` (row numbers ``_r``, ``a < b``): the pairs of rows of different signals, one of them
     fresh, in the blocks on ``on`` (null is a value) that hold a fresh row and at most ``cap``
     rows. ``mixed``: a hash of ``on`` per row, to find the candidate rows with one scan."""
     fresh = rows.get_column("_fresh")
@@ -387,15 +398,15 @@ def _block_pairs(rows: pl.DataFrame, on: list[str], mixed: pl.Series, cap: int) 
     blocks = candidates.join(hot, on=on, how="semi", nulls_equal=True)
     within = blocks.group_by(on).agg(pl.len().alias("_n")).filter(pl.col("_n") <= cap)
     blocks = blocks.join(within.select(on), on=on, how="semi", nulls_equal=True)
-    both = blocks.select("_rk", "_s", "_fresh", *on)
+    both = blocks.select("_r", "_s", "_fresh", *on)
     return (
         both.join(both, on=on, nulls_equal=True, suffix="_o")
         .filter(
-            (pl.col("_rk") < pl.col("_rk_o"))
+            (pl.col("_r") < pl.col("_r_o"))
             & (pl.col("_s") != pl.col("_s_o"))
             & (pl.col("_fresh") | pl.col("_fresh_o"))
         )
-        .select(pl.col("_rk").alias("a"), pl.col("_rk_o").alias("b"))
+        .select(pl.col("_r").alias("a"), pl.col("_r_o").alias("b"))
     )
 
 
@@ -407,6 +418,7 @@ def neighbourhood(
     clock: dict[str, float] = {}
     started = time.perf_counter()
     base = persons.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"),
         row_key().alias("_rk"),
         _signal().alias("_s"),
         *SIGNAL_KEY,
@@ -423,13 +435,22 @@ def neighbourhood(
     lsh = (
         _lsh_pairs(base, s)
         if s.lsh_bands > 0
-        else pl.DataFrame(schema={"rule": pl.String, "a": pl.String, "b": pl.String})
+        else pl.DataFrame(
+            schema={
+                "rule": pl.String,
+                "a": pl.String,
+                "b": pl.String,
+                "ra": pl.UInt32,
+                "rb": pl.UInt32,
+            }
+        )
     )
-    near.append(pl.DataFrame({"_rk": pl.concat([lsh.get_column("a"), lsh.get_column("b")])}))
+    near.append(pl.concat([lsh.get_column("ra"), lsh.get_column("rb")]))
     clock["lsh"] = time.perf_counter() - started - sum(clock.values())
-    near_keys = pl.concat([f.get_column("_rk") for f in near]).unique().implode()
-    in_near = base.get_column("_rk").is_in(near_keys) | base.get_column("_fresh")
-    near_rows = base.filter(in_near)
+    in_near = np.zeros(base.height, dtype=np.bool_)
+    in_near[pl.concat(near).cast(pl.Int64).to_numpy()] = True
+    in_near |= base.get_column("_fresh").to_numpy()
+    near_rows = base.filter(pl.Series(in_near))
     masked = {
         name: near_rows.join(big, on=list(big.columns), how="semi").get_column("_rk")
         for name, big in oversized.items()
@@ -444,7 +465,7 @@ def neighbourhood(
     )
     clock["signals"] = time.perf_counter() - started - sum(clock.values())
     return Neighbourhood(
-        near=in_near,
+        near=pl.Series(in_near),
         fresh=fresh.get_column("_rk"),
         masked=masked,
         name_pairs_masked=np_big,
