@@ -216,10 +216,7 @@ def _key_signal(keys: pl.Series) -> pl.Series:
 
 def _edge_signal(column: str) -> pl.Expr:
     """The signal hash of a row key ``region|signal|seq|delivery`` (an edge's row)."""
-    parts = pl.col(column).str.split_exact("|", 2)
-    return pl.concat_str(
-        [parts.struct.field("field_0"), parts.struct.field("field_1")], separator="|"
-    ).hash(TOKEN_HASH_SEED)
+    return pl.col(column).str.extract(r"^([^|]*\|[^|]*)\|", 1).hash(TOKEN_HASH_SEED)
 
 
 def _filter_value(column: str) -> pl.Expr:
