@@ -29,6 +29,7 @@ whole-history incremental link.
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass
 from typing import Final
@@ -65,6 +66,64 @@ _FILTER_COLUMNS: Final = {
 #: The columns an LSH filter is banded within (``linkage.persons.block``: the surname filter
 #: by birth year and month token; the filters salted by the other name across all rows).
 _LSH_GROUP: Final = ("birth_year", "tok_birth_ym")
+#: The blocking this module mirrors (``linkage.blocking``): rules, banded filters and the
+#: parameters of ``candidate_pairs``. When blocking changes, ``mirrors_blocking`` is False and
+#: a day's run links the whole history (``linkage.pipeline``) until this module follows.
+_MIRRORED: Final = (
+    (
+        ("bsn", ("tok_bsn",), None, None),
+        ("first_name_birth_date", ("tok_first_name_birth_date",), None, None),
+        ("surname_birth_date", ("tok_surname_year", "tok_birth_md"), None, None),
+        ("initial_birth_date", ("tok_initial_birth_date",), None, None),
+        ("surname_birth_ym", ("tok_surname_year", "tok_birth_ym"), None, None),
+        (
+            "surname_birth_date_swapped",
+            ("tok_surname_year", "tok_birth_date_swapped"),
+            ("tok_surname_year", "tok_birth_date"),
+            None,
+        ),
+        ("birth_date_sex_pc4", ("tok_birth_date_sex", "pc4"), None, None),
+        ("birth_date", ("tok_birth_date", "region_code"), None, 60),
+        ("address", ("tok_postcode_house",), None, None),
+        ("phone", ("tok_phone",), None, None),
+        ("names", ("fc_surname", "fc_first_name"), None, None),
+        ("full_name", ("tok_full_name_sex",), None, None),
+    ),
+    ("bf_surname", "bf_surname_x"),
+    ("bf_first_name_x", "bf_surname_x"),
+    (
+        "rows",
+        "filters",
+        "name_pairs",
+        "max_block_rows",
+        "max_address_block_rows",
+        "lsh_bands",
+        "lsh_band_bits",
+        "seed",
+        "rules",
+        "lsh_unresolved_only",
+        "lsh_group",
+        "fresh",
+    ),
+)
+
+
+def mirrors_blocking() -> bool:
+    """True while ``linkage.blocking`` is the blocking this module reproduces."""
+    rules = tuple(
+        (r.name, r.left, r.right, r.max_rows)
+        for r in RULES
+        if not any(getattr(r, f, None) is not None for f in ("min_address_dice",))
+    )
+    current = (
+        rules if len(rules) == len(RULES) else (),
+        LSH_FILTERS,
+        UNGROUPED_FILTERS,
+        tuple(inspect.signature(candidate_pairs).parameters),
+    )
+    return current == _MIRRORED
+
+
 #: The token and clear columns the exact rules block on.
 _RULE_COLUMNS: Final = tuple(
     dict.fromkeys(
