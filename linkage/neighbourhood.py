@@ -29,9 +29,8 @@ whole-history incremental link.
 
 from __future__ import annotations
 
-import inspect
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -39,100 +38,78 @@ import numpy.typing as npt
 import polars as pl
 
 from linkage.blocking import (
+    BIRTH_BANDS,
     IDENTITY_RULES,
-    LSH_FILTERS,
+    NAME_PAIR_BLOCKS,
     RULES,
-    UNGROUPED_FILTERS,
     BlockRule,
     Candidates,
+    LshRule,
     candidate_pairs,
     lsh_keys,
+    rule_cap,
 )
 from linkage.incremental import LinkState, row_key
-from linkage.persons import Blocker
-from linkage.prepare import TOKEN_HASH_SEED, Prepared
+from linkage.persons import LSH_RULES, Blocker
+from linkage.prepare import BIRTH_BAND_YEARS, TOKEN_HASH_SEED, Prepared
 from pseudonymise import bloom
+from pseudonymise.schema import PSEUDONYMISED_PERSONS
 from pseudonymise.tokens import NAME_PAIRS_COLUMN
 from radar.settings import LinkageSettings
 
 SIGNAL_KEY: Final = ("region_code", "signal_id")
-#: The clear columns ``linkage.prepare`` derives from the Bloom filters (``fc_*``: equal
-#: non-empty filters), as columns of the pseudonymised table: the filter where it is not empty.
-_FILTER_COLUMNS: Final = {
-    "fc_first_name": "bf_first_name",
-    "fc_surname": "bf_surname",
-    "fc_surname_x": "bf_surname_x",
+
+
+def _salt_year() -> pl.Expr:
+    """``salt_year`` of ``linkage.prepare`` up to its values: the birth year, else a negative
+    value of the municipality's own (null a municipality of its own)."""
+    other = pl.col("municipality_code").hash(TOKEN_HASH_SEED) // 4
+    return (
+        pl.when(pl.col("birth_year").is_not_null())
+        .then(pl.col("birth_year").cast(pl.Int64))
+        .otherwise(-1 - other.cast(pl.Int64))
+    )
+
+
+def _filter_value(column: str) -> pl.Expr:
+    """A Bloom filter where it has a bit set (``linkage.prepare``: an empty one is no value)."""
+    return pl.when(pl.col(column).arr.max() > 0).then(pl.col(column))
+
+
+#: The columns ``linkage.prepare`` derives that blocking reads, as expressions over the
+#: pseudonymised persons table that give equal values exactly where prepare's are equal
+#: (tested against ``prepare``): the neighbourhood scans the persons table, not prepared rows.
+#: The birth bands need each signal's received year: ``_with_bands``.
+DERIVED: Final[dict[str, pl.Expr]] = {
+    "salt_year": _salt_year(),
+    # the municipality, null a value of its own (prepare: code -1)
+    "salt_address": pl.col("municipality_code").fill_null("\x00"),
+    **{
+        f"fc_{bf[3:]}": _filter_value(bf)
+        for bf in ("bf_first_name", "bf_surname", "bf_surname_x", "bf_first_name_x", "bf_address")
+    },
 }
-#: The columns an LSH filter is banded within (``linkage.persons.block``: the surname filter
-#: by birth year and month token; the filters salted by the other name across all rows).
-_LSH_GROUP: Final = ("birth_year", "tok_birth_ym")
-#: The blocking this module mirrors (``linkage.blocking``): rules, banded filters and the
-#: parameters of ``candidate_pairs``. When blocking changes, ``mirrors_blocking`` is False and
-#: a day's run links the whole history (``linkage.pipeline``) until this module follows.
-_MIRRORED: Final = (
-    (
-        ("bsn", ("tok_bsn",), None, None),
-        ("first_name_birth_date", ("tok_first_name_birth_date",), None, None),
-        ("surname_birth_date", ("tok_surname_year", "tok_birth_md"), None, None),
-        ("initial_birth_date", ("tok_initial_birth_date",), None, None),
-        ("surname_birth_ym", ("tok_surname_year", "tok_birth_ym"), None, None),
-        (
-            "surname_birth_date_swapped",
-            ("tok_surname_year", "tok_birth_date_swapped"),
-            ("tok_surname_year", "tok_birth_date"),
-            None,
-        ),
-        ("birth_date_sex_pc4", ("tok_birth_date_sex", "pc4"), None, None),
-        ("birth_date", ("tok_birth_date", "region_code"), None, 60),
-        ("address", ("tok_postcode_house",), None, None),
-        ("phone", ("tok_phone",), None, None),
-        ("names", ("fc_surname", "fc_first_name"), None, None),
-        ("full_name", ("tok_full_name_sex",), None, None),
-    ),
-    ("bf_surname", "bf_surname_x"),
-    ("bf_first_name_x", "bf_surname_x"),
-    (
-        "rows",
-        "filters",
-        "name_pairs",
-        "max_block_rows",
-        "max_address_block_rows",
-        "lsh_bands",
-        "lsh_band_bits",
-        "seed",
-        "rules",
-        "lsh_unresolved_only",
-        "lsh_group",
-        "fresh",
-    ),
-)
+
+#: The name-pair token column of the name-pair blocks (a row per token, ``t``).
+_NAME_PAIR: Final = "t"
 
 
-def mirrors_blocking() -> bool:
-    """True while ``linkage.blocking`` is the blocking this module reproduces."""
-    rules = tuple(
-        (r.name, r.left, r.right, r.max_rows)
-        for r in RULES
-        if not any(getattr(r, f, None) is not None for f in ("min_address_dice",))
-    )
-    current = (
-        rules if len(rules) == len(RULES) else (),
-        LSH_FILTERS,
-        UNGROUPED_FILTERS,
-        tuple(inspect.signature(candidate_pairs).parameters),
-    )
-    return current == _MIRRORED
+def blocking_columns() -> set[str]:
+    """Every column the day's blocking reads: the exact rules', the name-pair blocks' and the
+    LSH rules' (``linkage.blocking``, ``linkage.persons.LSH_RULES``)."""
+    columns = {c for rule in RULES for c in (*rule.left, *(rule.right or ()))}
+    columns |= {c for keys in NAME_PAIR_BLOCKS for c in keys}
+    for lsh in LSH_RULES:
+        columns |= {*lsh.group, *lsh.where.meta.root_names(), lsh.code}
+    return columns
 
 
-#: The token and clear columns the exact rules block on.
-_RULE_COLUMNS: Final = tuple(
-    dict.fromkeys(
-        c
-        for rule in RULES
-        for c in (*rule.left, *(rule.right or ()))
-        if c not in _FILTER_COLUMNS and c not in SIGNAL_KEY
-    )
-)
+def uncovered() -> set[str]:
+    """The blocking columns the neighbourhood cannot derive from the persons table (a new
+    derived column in ``linkage.prepare`` that a rule reads): while any, day runs link the
+    whole history, and the unit tests fail."""
+    known = {*PSEUDONYMISED_PERSONS.columns, *DERIVED, *BIRTH_BANDS, _NAME_PAIR}
+    return blocking_columns() - known
 
 
 @dataclass(frozen=True)
@@ -154,8 +131,7 @@ class Neighbourhood:
     near: pl.Series  # per row of the persons table: fresh, or a neighbour of a fresh row
     fresh: pl.Series  # row keys of the fresh rows
     masked: dict[str, pl.Series]  # rule -> row keys in a block over its cap in the history
-    name_pairs_masked: pl.DataFrame  # t (hash), region_code: name-pair blocks over the cap
-    lsh: pl.DataFrame  # rule, a, b: LSH pairs of fresh rows, by row key
+    pairs: pl.DataFrame  # rule, a, b: name-pair and LSH pairs of fresh rows, by row key
     erased: pl.DataFrame  # region_code, signal_id of the previous signals that are gone
     seconds: dict[str, float]
     _row_signals: pl.Series  # per row of the persons table: its signal hash
@@ -217,40 +193,36 @@ class Neighbourhood:
             ok = f"_ok_{rule.name}"
             hit = keys.is_in(masked.implode())
             rows = rows.with_columns(pl.when(hit).then(None).otherwise(True).alias(ok))
-            rules.append(BlockRule(rule.name, (*rule.left, ok), rule.right, rule.max_rows))
-        name_pairs = p.name_pairs.join(
-            p.rows.select("idx", "region_code"), on="idx", how="left"
-        ).join(self.name_pairs_masked, on=["t", "region_code"], how="anti")
+            rules.append(replace(rule, left=(*rule.left, ok)))
         exact = candidate_pairs(
             rows,
-            name_pairs=name_pairs.select("idx", "t"),
             max_block_rows=s.max_block_rows,
             max_address_block_rows=s.max_address_block_rows,
             lsh_bands=0,
             rules=tuple(rules),
             fresh=fresh,
+            address=p.filters["bf_address"],
         )
         names = list(exact.rule_names)
         per_rule, skipped = dict(exact.pairs_per_rule), dict(exact.skipped_rows_per_rule)
         position = pl.DataFrame({"k": keys, "p": pl.int_range(keys.len(), eager=True)})
         parts = [exact.pairs]
-        if s.lsh_bands > 0:
-            for column in LSH_FILTERS:
-                name = f"lsh_{column}"
-                names.append(name)
-                found = (
-                    self.lsh.filter(pl.col("rule") == name)
-                    .join(position.rename({"k": "a", "p": "pa"}), on="a")
-                    .join(position.rename({"k": "b", "p": "pb"}), on="b")
-                    .select(
-                        pl.min_horizontal("pa", "pb").cast(pl.UInt32).alias("i"),
-                        pl.max_horizontal("pa", "pb").cast(pl.UInt32).alias("j"),
-                        pl.lit(1 << (len(names) - 1), dtype=pl.UInt32).alias("rules"),
-                    )
-                    .unique()
+        given = ["name_pair", *(f"lsh_{lsh.column}" for lsh in LSH_RULES if s.lsh_bands > 0)]
+        for name in given:
+            names.append(name)
+            found = (
+                self.pairs.filter(pl.col("rule") == name)
+                .join(position.rename({"k": "a", "p": "pa"}), on="a")
+                .join(position.rename({"k": "b", "p": "pb"}), on="b")
+                .select(
+                    pl.min_horizontal("pa", "pb").cast(pl.UInt32).alias("i"),
+                    pl.max_horizontal("pa", "pb").cast(pl.UInt32).alias("j"),
+                    pl.lit(1 << (len(names) - 1), dtype=pl.UInt32).alias("rules"),
                 )
-                per_rule[name], skipped[name] = found.height, 0
-                parts.append(found)
+                .unique()
+            )
+            per_rule[name], skipped[name] = found.height, 0
+            parts.append(found)
         pairs = (
             pl.concat(parts)
             .group_by("i", "j")
@@ -278,15 +250,8 @@ def _edge_signal(column: str) -> pl.Expr:
     return pl.col(column).str.extract(r"^([^|]*\|[^|]*)\|", 1).hash(TOKEN_HASH_SEED)
 
 
-def _filter_value(column: str) -> pl.Expr:
-    """A Bloom filter where it has a bit set (``linkage.prepare``: an empty one is no value)."""
-    return pl.when(pl.col(column).arr.max() > 0).then(pl.col(column))
-
-
 def _cap(rule: BlockRule, s: LinkageSettings) -> int:
-    return rule.max_rows or (
-        s.max_address_block_rows if rule.name == "address" else s.max_block_rows
-    )
+    return rule_cap(rule, s.max_block_rows, s.max_address_block_rows)
 
 
 def _exact_neighbours(
@@ -317,25 +282,41 @@ def _exact_neighbours(
     return [f.get_column("_r") for f in found], oversized
 
 
-def _name_pair_neighbours(base: pl.DataFrame, s: LinkageSettings) -> tuple[pl.Series, pl.DataFrame]:
-    """Rows (``_r``) sharing a name-pair block (token and region) with a fresh row within the
-    cap; and the fresh rows' blocks over it."""
+def _with_bands(rows: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with the birth bands of ``linkage.prepare``: of the birth year, else of the
+    year the signal was received less the age estimate."""
+    received = signals.select(*SIGNAL_KEY, pl.col("received_on").dt.year().alias("_ry"))
+    known = pl.coalesce(
+        pl.col("birth_year").cast(pl.Int64),
+        pl.col("_ry").cast(pl.Int64) - pl.col("age_estimate").cast(pl.Int64),
+    )
+    return (
+        rows.join(received, on=list(SIGNAL_KEY), how="left")
+        .with_columns(
+            (known // BIRTH_BAND_YEARS).alias(BIRTH_BANDS[0]),
+            ((known + BIRTH_BAND_YEARS // 2) // BIRTH_BAND_YEARS).alias(BIRTH_BANDS[1]),
+        )
+        .drop("_ry")
+    )
+
+
+def _name_pair_pairs(base: pl.DataFrame, signals: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
+    """``a, b`` (row numbers ``_r``): the name-pair pairs touching a fresh row that blocking
+    every row gives (``linkage.blocking.name_pair_codes``): blocks of ``NAME_PAIR_BLOCKS``
+    holding a fresh row and at most ``max_block_rows`` rows of the whole store."""
     tokens = (
-        base.select("_r", "_fresh", "region_code", pl.col(NAME_PAIRS_COLUMN).alias("t"))
-        .explode("t")
-        .drop_nulls("t")
-        .with_columns(pl.col("t").hash(TOKEN_HASH_SEED))
+        base.select("_r", "_s", "_fresh", *SIGNAL_KEY, pl.col(NAME_PAIRS_COLUMN).alias(_NAME_PAIR))
+        .explode(_NAME_PAIR)
+        .drop_nulls(_NAME_PAIR)
     )
-    keys = tokens.filter("_fresh").select("t", "region_code").unique()
-    hits = tokens.join(keys, on=["t", "region_code"], how="semi")
-    big = (
-        hits.group_by("t", "region_code")
-        .agg(pl.len().alias("_n"))
-        .filter(pl.col("_n") > s.max_block_rows)
-        .select("t", "region_code")
-    )
-    near = hits.join(big, on=["t", "region_code"], how="anti").get_column("_r")
-    return near, big
+    shared = [c for c in ("t", "region_code") if all(c in keys for keys in NAME_PAIR_BLOCKS)]
+    hits = tokens.join(tokens.filter("_fresh").select(shared).unique(), on=shared, how="semi")
+    hits = _with_bands(hits.join(base.select("_r", "birth_year", "age_estimate"), on="_r"), signals)
+    pairs = [
+        _block_pairs(hits.drop_nulls(list(keys)), list(keys), None, s.max_block_rows)
+        for keys in NAME_PAIR_BLOCKS
+    ]
+    return pl.concat(pairs).unique()
 
 
 def _unresolved(base: pl.DataFrame, rows: pl.DataFrame, s: LinkageSettings) -> pl.Series:
@@ -372,63 +353,57 @@ def band_masks(words: int, bands: int, band_bits: int, seed: int) -> npt.NDArray
     return masks
 
 
-def _lsh_pairs(base: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
-    """``rule, a, b`` (row keys): the LSH pairs touching a fresh row that blocking every row
-    gives (``linkage.blocking.lsh_codes``), from the band blocks of the fresh rows' filters
-    counted over the whole history.
+def _lsh_rule_pairs(base: pl.DataFrame, lsh: LshRule, s: LinkageSettings) -> pl.DataFrame:
+    """``a, b`` (row numbers ``_r``): the pairs of one LSH rule touching a fresh row that
+    blocking every row gives (``linkage.blocking.lsh_codes``), from the band blocks of the
+    fresh rows' filters counted over the whole store.
 
     Row pairs, not filter pairs: a band block's weight is its rows, and two rows of one filter
     pair when their filter's rows are within the cap (such a pair is in every band block of
-    the filter, whose rows are at least as many)."""
+    the filter, whose rows are at least as many). Only rows of a group holding a fresh row's
+    filter can pair, so only those are banded."""
+    group = list(lsh.group)
+    pool = base.filter(lsh.where & pl.col(lsh.code).is_not_null()).select(
+        "_r", "_s", "_fresh", *group, lsh.code
+    )
+    pool = pool.join(
+        pool.filter("_fresh").select(group).unique(), on=group, how="semi", nulls_equal=True
+    )
+    rows = pool.select("_r", "_s", "_fresh", *group)
+    salt = pool.select(pl.struct(group).hash(TOKEN_HASH_SEED)).to_series().to_numpy()
+    matrix = bloom.to_numpy(pool.get_column(lsh.code))
+    words = np.ascontiguousarray(matrix.T)  # a word of every row, contiguous
+    del matrix
+    full = np.full(words.shape[0], np.uint64(2**64 - 1))
+    masks = band_masks(words.shape[0], s.lsh_bands, s.lsh_band_bits, s.seed)
+    pairs = []
+    for mask in (full, *masks):  # the filter itself (equal filters), then each band
+        used = np.flatnonzero(mask).tolist()
+        masked = [np.bitwise_and(words[w], mask[w]) for w in used]
+        banded = rows.with_columns(
+            pl.Series(f"_w{w}", m) for w, m in zip(used, masked, strict=True)
+        )
+        on = [*group, *(f"_w{w}" for w in used)]
+        pairs.append(_block_pairs(banded, on, _mix(salt, masked), s.max_block_rows))
+    return pl.concat(pairs).unique()
+
+
+def _lsh_pairs(base: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
+    """``rule, a, b`` (row numbers ``_r``): the LSH pairs of fresh rows of every rule, with
+    the focus of ``lsh_unresolved_only`` judged on the whole store."""
     out: list[pl.DataFrame] = []
-    for column in LSH_FILTERS:
-        code = f"fc_{column[3:]}"
-        grouped = column not in UNGROUPED_FILTERS
-        group = list(_LSH_GROUP) if grouped else []
-        present = pl.col(code).is_not_null()
-        pool = base.select("_r", "_s", "_fresh", *group, code).filter(
-            present & pl.col("birth_year").is_not_null() if grouped else present
-        )
-        rows = pool.select("_r", "_s", "_fresh", *group)
-        salt = (
-            pool.select(pl.struct(group).hash(TOKEN_HASH_SEED)).to_series().to_numpy()
-            if grouped
-            else np.zeros(pool.height, dtype=np.uint64)
-        )
-        matrix = bloom.to_numpy(pool.get_column(code))
-        words = np.ascontiguousarray(matrix.T)  # a word of every row, contiguous
-        del matrix
-        full = np.full(words.shape[0], np.uint64(2**64 - 1))
-        masks = band_masks(words.shape[0], s.lsh_bands, s.lsh_band_bits, s.seed)
-        pairs = []
-        for mask in (full, *masks):  # the filter itself (equal filters), then each band
-            used = np.flatnonzero(mask).tolist()
-            masked = [np.bitwise_and(words[w], mask[w]) for w in used]
-            banded = rows.with_columns(
-                pl.Series(f"_w{w}", m) for w, m in zip(used, masked, strict=True)
-            )
-            on = [*group, *(f"_w{w}" for w in used)]
-            pairs.append(_block_pairs(banded, on, _mix(salt, masked), s.max_block_rows))
-        del words
-        found = pl.concat(pairs).unique()
+    for lsh in LSH_RULES:
+        found = _lsh_rule_pairs(base, lsh, s)
         if s.lsh_unresolved_only:
             ends = pl.concat([found.get_column("a"), found.get_column("b")]).unique()
-            candidates = base[ends.sort()]
-            focus = _unresolved(base, candidates, s).implode()
+            focus = _unresolved(base, base[ends.sort()], s).implode()
             found = found.filter(pl.col("a").is_in(focus) | pl.col("b").is_in(focus))
-        keys = base.get_column("_rk")
-        out.append(
-            pl.DataFrame(
-                {
-                    "rule": pl.Series([f"lsh_{column}"] * found.height, dtype=pl.String),
-                    "a": keys.gather(found.get_column("a")),
-                    "b": keys.gather(found.get_column("b")),
-                    "ra": found.get_column("a"),
-                    "rb": found.get_column("b"),
-                }
-            )
-        )
-    return pl.concat(out)
+        out.append(found.select(pl.lit(f"lsh_{lsh.column}").alias("rule"), "a", "b"))
+    return pl.concat(out) if out else _no_pairs()
+
+
+def _no_pairs() -> pl.DataFrame:
+    return pl.DataFrame(schema={"rule": pl.String, "a": pl.UInt32, "b": pl.UInt32})
 
 
 _PRIME: Final = np.uint64(0x100000001B3)
@@ -444,12 +419,17 @@ def _mix(salt: npt.NDArray[np.uint64], words: list[npt.NDArray[np.uint64]]) -> p
     return pl.Series(h)
 
 
-def _block_pairs(rows: pl.DataFrame, on: list[str], mixed: pl.Series, cap: int) -> pl.DataFrame:
-    """``a, b`` (row numbers ``_r``, ``a < b``): the pairs of rows of different signals, one of them
-    fresh, in the blocks on ``on`` (null is a value) that hold a fresh row and at most ``cap``
-    rows. ``mixed``: a hash of ``on`` per row, to find the candidate rows with one scan."""
+def _block_pairs(
+    rows: pl.DataFrame, on: list[str], mixed: pl.Series | None, cap: int
+) -> pl.DataFrame:
+    """``a, b`` (row numbers ``_r``, ``a < b``): the pairs of rows of different signals, one of
+    them fresh, in the blocks on ``on`` (null is a value) that hold a fresh row and at most
+    ``cap`` rows. ``mixed``: a hash of ``on`` per row, to find the candidate rows with one
+    scan."""
     fresh = rows.get_column("_fresh")
-    candidates = rows.filter(mixed.is_in(mixed.filter(fresh).unique().implode()))
+    candidates = (
+        rows if mixed is None else rows.filter(mixed.is_in(mixed.filter(fresh).unique().implode()))
+    )
     hot = candidates.filter("_fresh").select(on).unique()
     blocks = candidates.join(hot, on=on, how="semi", nulls_equal=True)
     within = blocks.group_by(on).agg(pl.len().alias("_n")).filter(pl.col("_n") <= cap)
@@ -473,36 +453,25 @@ def neighbourhood(
     assert state.families is not None
     clock: dict[str, float] = {}
     started = time.perf_counter()
+    read = blocking_columns() - {*DERIVED, *BIRTH_BANDS, _NAME_PAIR}
     base = persons.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"),
         row_key().alias("_rk"),
         _signal().alias("_s"),
-        *SIGNAL_KEY,
-        *dict.fromkeys((*_RULE_COLUMNS, *_LSH_GROUP)),
+        *dict.fromkeys((*SIGNAL_KEY, *sorted(read), "birth_year", "age_estimate")),
         NAME_PAIRS_COLUMN,
-        *(_filter_value(bf).alias(fc) for fc, bf in _FILTER_COLUMNS.items()),
+        *(expr.alias(name) for name, expr in DERIVED.items()),
     ).with_columns(pl.col("_rk").is_in(state.rows.implode()).not_().alias("_fresh"))
     fresh = base.filter("_fresh")
     clock["fresh"] = time.perf_counter() - started
     near, oversized = _exact_neighbours(base, fresh, s)
-    pairs_near, np_big = _name_pair_neighbours(base, s)
-    near.append(pairs_near)
     clock["exact"] = time.perf_counter() - started - sum(clock.values())
-    lsh = (
-        _lsh_pairs(base, s)
-        if s.lsh_bands > 0
-        else pl.DataFrame(
-            schema={
-                "rule": pl.String,
-                "a": pl.String,
-                "b": pl.String,
-                "ra": pl.UInt32,
-                "rb": pl.UInt32,
-            }
-        )
-    )
-    near.append(pl.concat([lsh.get_column("ra"), lsh.get_column("rb")]))
+    named = _name_pair_pairs(base, signals, s).select(pl.lit("name_pair").alias("rule"), "a", "b")
+    clock["name_pairs"] = time.perf_counter() - started - sum(clock.values())
+    lsh = _lsh_pairs(base, s) if s.lsh_bands > 0 else _no_pairs()
     clock["lsh"] = time.perf_counter() - started - sum(clock.values())
+    found = pl.concat([named, lsh])
+    near += [found.get_column("a"), found.get_column("b")]
     in_near = np.zeros(base.height, dtype=np.bool_)
     in_near[pl.concat(near).cast(pl.Int64).to_numpy()] = True
     in_near |= base.get_column("_fresh").to_numpy()
@@ -512,6 +481,14 @@ def neighbourhood(
         for name, big in oversized.items()
         if big.height
     }
+    keys = base.get_column("_rk")
+    pairs = pl.DataFrame(
+        {
+            "rule": found.get_column("rule"),
+            "a": keys.gather(found.get_column("a")),
+            "b": keys.gather(found.get_column("b")),
+        }
+    )
     current = signals.select(*SIGNAL_KEY, _signal().alias("_s"))
     previous = state.families.select(*SIGNAL_KEY, _signal().alias("_s"))
     erased = previous.join(current, on=list(SIGNAL_KEY), how="anti")
@@ -524,14 +501,13 @@ def neighbourhood(
         near=pl.Series(in_near),
         fresh=fresh.get_column("_rk"),
         masked=masked,
-        name_pairs_masked=np_big,
-        lsh=lsh,
+        pairs=pairs,
+        erased=erased.select(*SIGNAL_KEY),
         seconds={f"neighbourhood_{k}": v for k, v in clock.items()},
         _row_signals=base.get_column("_s"),
-        _keys=base.get_column("_rk"),
+        _keys=keys,
         _signals=current,
         _pair_signals=pair_signals,
-        erased=erased.select(*SIGNAL_KEY),
         _start=pl.concat([erased.get_column("_s"), unseen]),
         _state=state,
     )

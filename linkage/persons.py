@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linkage.blocking import LSH_FILTERS, Candidates, candidate_pairs
+from linkage.blocking import LSH_FILTERS, Candidates, candidate_pairs, lsh_rules
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
@@ -199,6 +199,16 @@ def _score(
     return out
 
 
+#: The columns the surname filter is banded within: a surname typo is looked for among rows
+#: born in the same month (similar common surnames of one birth year, Jansen and Janssen,
+#: would otherwise pair by the thousand).
+LSH_GROUP: Final = ("salt_year", "tok_birth_ym")
+#: The column the filters salted by the other name are banded within, across birth years.
+CROSS_YEAR_GROUP: Final = "tok_birth_md"
+#: How ``block`` bands each filter (``linkage.neighbourhood`` finds a day's LSH pairs by it).
+LSH_RULES: Final = lsh_rules(LSH_FILTERS, LSH_GROUP, CROSS_YEAR_GROUP)
+
+
 def block(
     p: Prepared, s: LinkageSettings, fresh: npt.NDArray[np.bool_] | None = None
 ) -> Candidates:
@@ -213,9 +223,8 @@ def block(
         lsh_band_bits=s.lsh_band_bits,
         seed=s.seed,
         lsh_unresolved_only=s.lsh_unresolved_only,
-        # a surname typo is looked for among rows born in the same month: similar common
-        # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
-        lsh_group=("salt_year", "tok_birth_ym"),
+        lsh_group=LSH_GROUP,
+        cross_year_group=CROSS_YEAR_GROUP,
         fresh=fresh,
         address=p.filters["bf_address"],
     )

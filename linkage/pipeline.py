@@ -15,7 +15,7 @@ import polars as pl
 
 from linkage.families import link_families
 from linkage.incremental import LinkState, model_table
-from linkage.neighbourhood import SIGNAL_KEY, mirrors_blocking, neighbourhood
+from linkage.neighbourhood import SIGNAL_KEY, neighbourhood, uncovered
 from linkage.partition import PartitionMap
 from linkage.persons import LinkResult, decided_pairs, link_persons
 from linkage.recurrence import recurrence
@@ -63,7 +63,7 @@ def link_all(
         previous is not None
         and previous.families is not None
         and previous.usable(s, persons.height, key)
-        and mirrors_blocking()
+        and not uncovered()
     ):
         return _link_day(
             signals,
