@@ -79,7 +79,7 @@ def _filter_value(column: str) -> pl.Expr:
 #: The columns ``linkage.prepare`` derives that blocking reads, as expressions over the
 #: pseudonymised persons table that give equal values exactly where prepare's are equal
 #: (tested against ``prepare``): the neighbourhood scans the persons table, not prepared rows.
-#: The birth bands need each signal's received year: ``_with_bands``.
+#: The birth bands need each signal's received year: ``with_bands``.
 DERIVED: Final[dict[str, pl.Expr]] = {
     "salt_year": _salt_year(),
     # the municipality, null a value of its own (prepare: code -1)
@@ -282,7 +282,7 @@ def _exact_neighbours(
     return [f.get_column("_r") for f in found], oversized
 
 
-def _with_bands(rows: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
+def with_bands(rows: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
     """``rows`` with the birth bands of ``linkage.prepare``: of the birth year, else of the
     year the signal was received less the age estimate."""
     received = signals.select(*SIGNAL_KEY, pl.col("received_on").dt.year().alias("_ry"))
@@ -311,7 +311,7 @@ def _name_pair_pairs(base: pl.DataFrame, signals: pl.DataFrame, s: LinkageSettin
     )
     shared = [c for c in ("t", "region_code") if all(c in keys for keys in NAME_PAIR_BLOCKS)]
     hits = tokens.join(tokens.filter("_fresh").select(shared).unique(), on=shared, how="semi")
-    hits = _with_bands(hits.join(base.select("_r", "birth_year", "age_estimate"), on="_r"), signals)
+    hits = with_bands(hits.join(base.select("_r", "birth_year", "age_estimate"), on="_r"), signals)
     pairs = [
         _block_pairs(hits.drop_nulls(list(keys)), list(keys), None, s.max_block_rows)
         for keys in NAME_PAIR_BLOCKS
