@@ -49,7 +49,7 @@ from linkage.blocking import (
     lsh_keys,
     rule_cap,
 )
-from linkage.incremental import LinkState, row_key
+from linkage.incremental import ROW_KEY, LinkState, row_key
 from linkage.persons import LSH_RULES, Blocker
 from linkage.prepare import BIRTH_BAND_YEARS, TOKEN_HASH_SEED, Prepared
 from pseudonymise import bloom
@@ -90,6 +90,17 @@ DERIVED: Final[dict[str, pl.Expr]] = {
     },
 }
 
+#: The filter values the scans carry as their first word (null where empty); rows that share
+#: a fresh row's first words are then compared on the values themselves (``_hits``).
+_HASHED: Final = {name: f"bf_{name[3:]}" for name in DERIVED if name.startswith("fc_")}
+
+
+def _filter_hash(column: str) -> pl.Expr:
+    """A filter's first word, null where the filter is empty or null: equal filters have
+    equal first words (the rows sharing a fresh row's then compare whole filters)."""
+    return pl.when(pl.col(column).arr.max() > 0).then(pl.col(column).arr.get(0))
+
+
 #: The name-pair token column of the name-pair blocks (a row per token, ``t``).
 _NAME_PAIR: Final = "t"
 
@@ -110,6 +121,22 @@ def uncovered() -> set[str]:
     whole history, and the unit tests fail."""
     known = {*PSEUDONYMISED_PERSONS.columns, *DERIVED, *BIRTH_BANDS, _NAME_PAIR}
     return blocking_columns() - known
+
+
+class Laps:
+    """Wall and CPU seconds of consecutive steps: ``seconds[step]`` and
+    ``seconds[step + "_cpu"]`` (the CPU of every thread of the process)."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.seconds: dict[str, float] = {}
+        self._prefix = prefix
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def lap(self, step: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.seconds[f"{self._prefix}{step}"] = wall - self._wall
+        self.seconds[f"{self._prefix}{step}_cpu"] = cpu - self._cpu
+        self._wall, self._cpu = wall, cpu
 
 
 @dataclass(frozen=True)
@@ -138,7 +165,7 @@ class Neighbourhood:
     _signals: pl.DataFrame  # region_code, signal_id, _s of the current signals
     _pair_signals: pl.DataFrame  # a, b: the signal hashes of each stored pair's rows
     _start: pl.Series  # signal hashes every closure starts from: erased and new signals
-    _keys: pl.Series  # per row of the persons table: its row key
+    _persons: pl.DataFrame  # the persons table
     _state: LinkState
 
     def close(self, rows: pl.Series) -> Closure:
@@ -165,7 +192,7 @@ class Neighbourhood:
         ).to_series()
         signals = self._signals.filter(pl.col("_s").is_in(inside)).select(*SIGNAL_KEY)
         state = self._state
-        keys = self._keys.filter(in_rows)
+        keys = self._persons.select(ROW_KEY).filter(in_rows).select(row_key()).to_series()
         restricted = LinkState(
             rows=keys.filter(~keys.is_in(self.fresh.implode())),
             person_links=state.person_links.join(signals, on=list(SIGNAL_KEY), how="semi"),
@@ -233,11 +260,9 @@ class Neighbourhood:
         return Candidates(pairs, tuple(names), per_rule, skipped)
 
 
-def _signal(prefix: str = "") -> pl.Expr:
+def _signal() -> pl.Expr:
     """A 64-bit hash of a signal's key (a collision only joins two closures: still exact)."""
-    return pl.concat_str([pl.col(f"{prefix}{c}") for c in SIGNAL_KEY], separator="|").hash(
-        TOKEN_HASH_SEED
-    )
+    return pl.struct(*SIGNAL_KEY).hash(TOKEN_HASH_SEED)
 
 
 def _key_signal(keys: pl.Series) -> pl.Series:
@@ -246,8 +271,22 @@ def _key_signal(keys: pl.Series) -> pl.Series:
 
 
 def _edge_signal(column: str) -> pl.Expr:
-    """The signal hash of a row key ``region|signal|seq|delivery`` (an edge's row)."""
-    return pl.col(column).str.extract(r"^([^|]*\|[^|]*)\|", 1).hash(TOKEN_HASH_SEED)
+    """The signal hash (``_signal``) of a row key ``region|signal|seq|delivery``."""
+    parts = pl.col(column).str.splitn("|", 3)
+    return pl.struct(
+        *(parts.struct.field(f"field_{n}").alias(c) for n, c in enumerate(SIGNAL_KEY))
+    ).hash(TOKEN_HASH_SEED)
+
+
+def _keys(persons: pl.DataFrame, rows: pl.Series) -> pl.Series:
+    """The row keys (``row_key``) of the rows ``rows`` (positions) of ``persons``."""
+    return persons.select(ROW_KEY)[rows].select(row_key()).to_series()
+
+
+def _key_hashes(keys: pl.Expr) -> list[pl.Expr]:
+    """Two 64-bit hashes of row keys under two seeds: two rows are taken for one version when
+    both agree (about one chance in 2**128 per pair that two versions collide)."""
+    return [keys.hash(TOKEN_HASH_SEED).alias("_h1"), keys.hash(TOKEN_HASH_SEED + 1).alias("_h2")]
 
 
 def _cap(rule: BlockRule, s: LinkageSettings) -> int:
@@ -255,31 +294,54 @@ def _cap(rule: BlockRule, s: LinkageSettings) -> int:
 
 
 def _exact_neighbours(
-    base: pl.DataFrame, fresh: pl.DataFrame, s: LinkageSettings
-) -> tuple[list[pl.Series], dict[str, pl.DataFrame]]:
-    """Per exact rule: the rows (``_r``) in a block of a fresh row within the cap, and the
-    keys of the fresh rows' blocks over it."""
-    found: list[pl.DataFrame] = []
-    oversized: dict[str, pl.DataFrame] = {}
+    base: pl.DataFrame, fresh: pl.DataFrame, persons: pl.DataFrame, s: LinkageSettings
+) -> tuple[list[pl.Series], dict[str, pl.Series]]:
+    """Per exact rule: the rows (``_r``) in a block of a fresh row within the cap, and the rows
+    in a fresh row's block over it (masked in the day's blocking)."""
+    found: list[pl.Series] = []
+    oversized: dict[str, pl.Series] = {}
     for rule in RULES:
         left = list(rule.left)
         if rule.right is not None:  # one tuple against another: no cap
             right = list(rule.right)
             for a, b in ((left, right), (right, left)):
-                keys = fresh.select(a).drop_nulls().unique().rename(dict(zip(a, b, strict=True)))
-                found.append(base.select("_r", *b).join(keys, on=b, how="semi"))
+                found.append(_hits(base, fresh, a, b, persons).get_column("_r"))
             continue
-        keys = fresh.select(left).drop_nulls().unique()
-        hits = base.select("_r", *left).join(keys, on=left, how="semi")
+        hits = _hits(base, fresh, left, left, persons)
         big = (
             hits.group_by(left)
             .agg(pl.len().alias("_n"))
             .filter(pl.col("_n") > _cap(rule, s))
             .select(left)
         )
-        oversized[rule.name] = big
-        found.append(hits.join(big, on=left, how="anti"))
-    return [f.get_column("_r") for f in found], oversized
+        if big.height:
+            oversized[rule.name] = hits.join(big, on=left, how="semi").get_column("_r")
+        found.append(hits.join(big, on=left, how="anti").get_column("_r"))
+    return found, oversized
+
+
+def _hits(
+    base: pl.DataFrame, fresh: pl.DataFrame, a: list[str], b: list[str], persons: pl.DataFrame
+) -> pl.DataFrame:
+    """``_r`` and ``b``: the rows whose ``b`` columns (none null) equal a fresh row's ``a``.
+
+    The filter values are scanned as hashes (``_HASHED``); the rows sharing a fresh row's
+    hashes then join again on the values: a collision leaves no row among the hits, and
+    blocks are counted on the values."""
+    rename = dict(zip(a, b, strict=True))
+    keys = fresh.select(a).drop_nulls().unique().rename(rename)
+    hits = base.select("_r", *b).join(keys, on=b, how="semi")
+    hashed = [c for c in b if c in _HASHED]
+    if not hashed:
+        return hits
+    assert hashed == [rename[c] for c in a if c in _HASHED]
+
+    def values(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+        rows = persons[frame.get_column("_r")]
+        return frame.with_columns(rows.select(DERIVED[c].alias(c) for c in columns if c in _HASHED))
+
+    keys = values(fresh.select("_r", *a), a).select(a).drop_nulls().unique().rename(rename)
+    return values(hits, b).join(keys, on=b, how="semi")
 
 
 def with_bands(rows: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
@@ -313,7 +375,7 @@ def _name_pair_pairs(base: pl.DataFrame, signals: pl.DataFrame, s: LinkageSettin
     hits = tokens.join(tokens.filter("_fresh").select(shared).unique(), on=shared, how="semi")
     hits = with_bands(hits.join(base.select("_r", "birth_year", "age_estimate"), on="_r"), signals)
     pairs = [
-        _block_pairs(hits.drop_nulls(list(keys)), list(keys), None, s.max_block_rows)
+        _block_pairs(hits.drop_nulls(list(keys)), list(keys), s.max_block_rows)
         for keys in NAME_PAIR_BLOCKS
     ]
     return pl.concat(pairs).unique()
@@ -353,7 +415,12 @@ def band_masks(words: int, bands: int, band_bits: int, seed: int) -> npt.NDArray
     return masks
 
 
-def _lsh_rule_pairs(base: pl.DataFrame, lsh: LshRule, s: LinkageSettings) -> pl.DataFrame:
+_PRIME: Final = np.uint64(0x100000001B3)
+
+
+def _lsh_rule_pairs(
+    base: pl.DataFrame, persons: pl.DataFrame, lsh: LshRule, s: LinkageSettings
+) -> pl.DataFrame:
     """``a, b`` (row numbers ``_r``): the pairs of one LSH rule touching a fresh row that
     blocking every row gives (``linkage.blocking.lsh_codes``), from the band blocks of the
     fresh rows' filters counted over the whole store.
@@ -363,73 +430,72 @@ def _lsh_rule_pairs(base: pl.DataFrame, lsh: LshRule, s: LinkageSettings) -> pl.
     the filter, whose rows are at least as many). Only rows of a group holding a fresh row's
     filter can pair, so only those are banded."""
     group = list(lsh.group)
-    pool = base.filter(lsh.where & pl.col(lsh.code).is_not_null()).select(
-        "_r", "_s", "_fresh", *group, lsh.code
+    reads = dict.fromkeys([*group, *lsh.where.meta.root_names()])
+    pool = base.select("_r", "_s", "_fresh", *reads, lsh.code).filter(
+        lsh.where & pl.col(lsh.code).is_not_null()
     )
-    pool = pool.join(
-        pool.filter("_fresh").select(group).unique(), on=group, how="semi", nulls_equal=True
-    )
+    # a hash of the group: only rows of a fresh row's group can pair (exact keys: below)
+    salts = pool.select(pl.struct(group).hash(TOKEN_HASH_SEED)).to_series()
+    keep = salts.is_in(salts.filter(pool.get_column("_fresh")).unique().implode())
+    pool = pool.filter(keep)
+    salt = salts.filter(keep).to_numpy()
+    fresh_rows = pool.get_column("_fresh").to_numpy()
     rows = pool.select("_r", "_s", "_fresh", *group)
-    salt = pool.select(pl.struct(group).hash(TOKEN_HASH_SEED)).to_series().to_numpy()
-    matrix = bloom.to_numpy(pool.get_column(lsh.code))
-    words = np.ascontiguousarray(matrix.T)  # a word of every row, contiguous
-    del matrix
+    filters = persons.get_column(lsh.column)[pool.get_column("_r")]
+    words = np.ascontiguousarray(bloom.to_numpy(filters).T)  # a word of every row, contiguous
     full = np.full(words.shape[0], np.uint64(2**64 - 1))
     masks = band_masks(words.shape[0], s.lsh_bands, s.lsh_band_bits, s.seed)
+    word = np.empty(pool.height, dtype=np.uint64)
     pairs = []
     for mask in (full, *masks):  # the filter itself (equal filters), then each band
         used = np.flatnonzero(mask).tolist()
-        masked = [np.bitwise_and(words[w], mask[w]) for w in used]
-        banded = rows.with_columns(
-            pl.Series(f"_w{w}", m) for w, m in zip(used, masked, strict=True)
+        # a 64-bit mix of the group and the masked words: the rows mixing as a fresh row
+        # does are the only ones that may share its band block (a collision only adds rows
+        # that the exact keys then sort out)
+        mixed = salt.copy()
+        for w in used:
+            np.bitwise_and(words[w], mask[w], out=word)
+            np.bitwise_xor(mixed, word, out=mixed)
+            np.multiply(mixed, _PRIME, out=mixed)
+        hashes = pl.Series(mixed)
+        hot = hashes.is_in(pl.Series(np.unique(mixed[fresh_rows])).implode()).to_numpy()
+        at = np.flatnonzero(hot)
+        banded = rows[at].with_columns(
+            pl.Series(f"_w{w}", np.bitwise_and(words[w][at], mask[w])) for w in used
         )
         on = [*group, *(f"_w{w}" for w in used)]
-        pairs.append(_block_pairs(banded, on, _mix(salt, masked), s.max_block_rows))
+        pairs.append(_block_pairs(banded, on, s.max_block_rows))
     return pl.concat(pairs).unique()
 
 
-def _lsh_pairs(base: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
+def _lsh_pairs(base: pl.DataFrame, persons: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
     """``rule, a, b`` (row numbers ``_r``): the LSH pairs of fresh rows of every rule, with
     the focus of ``lsh_unresolved_only`` judged on the whole store."""
-    out: list[pl.DataFrame] = []
-    for lsh in LSH_RULES:
-        found = _lsh_rule_pairs(base, lsh, s)
-        if s.lsh_unresolved_only:
-            ends = pl.concat([found.get_column("a"), found.get_column("b")]).unique()
-            focus = _unresolved(base, base[ends.sort()], s).implode()
-            found = found.filter(pl.col("a").is_in(focus) | pl.col("b").is_in(focus))
-        out.append(found.select(pl.lit(f"lsh_{lsh.column}").alias("rule"), "a", "b"))
-    return pl.concat(out) if out else _no_pairs()
+    found = pl.concat(
+        [
+            _lsh_rule_pairs(base, persons, lsh, s).select(
+                pl.lit(f"lsh_{lsh.column}").alias("rule"), "a", "b"
+            )
+            for lsh in LSH_RULES
+        ]
+    )
+    if s.lsh_unresolved_only and found.height:
+        ends = pl.concat([found.get_column("a"), found.get_column("b")]).unique().sort()
+        identity = dict.fromkeys(c for rule in IDENTITY_RULES for c in rule.left)
+        focus = _unresolved(base, base.select("_r", *identity)[ends], s).implode()
+        found = found.filter(pl.col("a").is_in(focus) | pl.col("b").is_in(focus))
+    return found
 
 
 def _no_pairs() -> pl.DataFrame:
     return pl.DataFrame(schema={"rule": pl.String, "a": pl.UInt32, "b": pl.UInt32})
 
 
-_PRIME: Final = np.uint64(0x100000001B3)
-
-
-def _mix(salt: npt.NDArray[np.uint64], words: list[npt.NDArray[np.uint64]]) -> pl.Series:
-    """A 64-bit mix of a row's salt and words: equal keys mix alike (a collision only makes a
-    block's candidate rows more, which the exact keys then sort out)."""
-    h = salt.copy()
-    for w in words:
-        np.bitwise_xor(h, w, out=h)
-        np.multiply(h, _PRIME, out=h)
-    return pl.Series(h)
-
-
-def _block_pairs(
-    rows: pl.DataFrame, on: list[str], mixed: pl.Series | None, cap: int
-) -> pl.DataFrame:
+def _block_pairs(rows: pl.DataFrame, on: list[str], cap: int) -> pl.DataFrame:
     """``a, b`` (row numbers ``_r``, ``a < b``): the pairs of rows of different signals, one of
     them fresh, in the blocks on ``on`` (null is a value) that hold a fresh row and at most
-    ``cap`` rows. ``mixed``: a hash of ``on`` per row, to find the candidate rows with one
-    scan."""
-    fresh = rows.get_column("_fresh")
-    candidates = (
-        rows if mixed is None else rows.filter(mixed.is_in(mixed.filter(fresh).unique().implode()))
-    )
+    ``cap`` rows (``rows``: every row of those blocks, and maybe others)."""
+    candidates = rows
     hot = candidates.filter("_fresh").select(on).unique()
     blocks = candidates.join(hot, on=on, how="semi", nulls_equal=True)
     within = blocks.group_by(on).agg(pl.len().alias("_n")).filter(pl.col("_n") <= cap)
@@ -451,42 +517,45 @@ def neighbourhood(
 ) -> Neighbourhood:
     """The fresh rows of ``persons`` under ``state`` and their neighbours (module docstring)."""
     assert state.families is not None
-    clock: dict[str, float] = {}
-    started = time.perf_counter()
+    clock = Laps("neighbourhood_")
     read = blocking_columns() - {*DERIVED, *BIRTH_BANDS, _NAME_PAIR}
+    previous_rows = pl.DataFrame({"k": state.rows}).select(_key_hashes(pl.col("k")))
+    new = (
+        persons.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), *_key_hashes(row_key()))
+        .join(previous_rows, on=["_h1", "_h2"], how="anti")
+        .get_column("_r")
+        .to_numpy()
+    )
+    is_fresh = np.zeros(persons.height, dtype=np.bool_)
+    is_fresh[new] = True
     base = persons.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"),
-        row_key().alias("_rk"),
         _signal().alias("_s"),
+        pl.Series("_fresh", is_fresh),
         *dict.fromkeys((*SIGNAL_KEY, *sorted(read), "birth_year", "age_estimate")),
         NAME_PAIRS_COLUMN,
-        *(expr.alias(name) for name, expr in DERIVED.items()),
-    ).with_columns(pl.col("_rk").is_in(state.rows.implode()).not_().alias("_fresh"))
+        *(expr.alias(name) for name, expr in DERIVED.items() if name not in _HASHED),
+        *(_filter_hash(bf).alias(fc) for fc, bf in _HASHED.items()),
+    )
     fresh = base.filter("_fresh")
-    clock["fresh"] = time.perf_counter() - started
-    near, oversized = _exact_neighbours(base, fresh, s)
-    clock["exact"] = time.perf_counter() - started - sum(clock.values())
+    clock.lap("fresh")
+    near, oversized = _exact_neighbours(base, fresh, persons, s)
+    clock.lap("exact")
     named = _name_pair_pairs(base, signals, s).select(pl.lit("name_pair").alias("rule"), "a", "b")
-    clock["name_pairs"] = time.perf_counter() - started - sum(clock.values())
-    lsh = _lsh_pairs(base, s) if s.lsh_bands > 0 else _no_pairs()
-    clock["lsh"] = time.perf_counter() - started - sum(clock.values())
+    clock.lap("name_pairs")
+    lsh = _lsh_pairs(base, persons, s) if s.lsh_bands > 0 else _no_pairs()
+    clock.lap("lsh")
     found = pl.concat([named, lsh])
     near += [found.get_column("a"), found.get_column("b")]
     in_near = np.zeros(base.height, dtype=np.bool_)
     in_near[pl.concat(near).cast(pl.Int64).to_numpy()] = True
     in_near |= base.get_column("_fresh").to_numpy()
-    near_rows = base.filter(pl.Series(in_near))
-    masked = {
-        name: near_rows.join(big, on=list(big.columns), how="semi").get_column("_rk")
-        for name, big in oversized.items()
-        if big.height
-    }
-    keys = base.get_column("_rk")
+    masked = {name: _keys(persons, rows) for name, rows in oversized.items()}
     pairs = pl.DataFrame(
         {
             "rule": found.get_column("rule"),
-            "a": keys.gather(found.get_column("a")),
-            "b": keys.gather(found.get_column("b")),
+            "a": _keys(persons, found.get_column("a")),
+            "b": _keys(persons, found.get_column("b")),
         }
     )
     current = signals.select(*SIGNAL_KEY, _signal().alias("_s"))
@@ -496,16 +565,16 @@ def neighbourhood(
     pair_signals = state.edges.select(
         _edge_signal("left").alias("a"), _edge_signal("right").alias("b")
     )
-    clock["signals"] = time.perf_counter() - started - sum(clock.values())
+    clock.lap("signals")
     return Neighbourhood(
         near=pl.Series(in_near),
-        fresh=fresh.get_column("_rk"),
+        fresh=_keys(persons, fresh.get_column("_r")),
         masked=masked,
         pairs=pairs,
         erased=erased.select(*SIGNAL_KEY),
-        seconds={f"neighbourhood_{k}": v for k, v in clock.items()},
+        seconds=clock.seconds,
         _row_signals=base.get_column("_s"),
-        _keys=keys,
+        _persons=persons,
         _signals=current,
         _pair_signals=pair_signals,
         _start=pl.concat([erased.get_column("_s"), unseen]),

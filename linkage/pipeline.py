@@ -15,7 +15,7 @@ import polars as pl
 
 from linkage.families import link_families
 from linkage.incremental import LinkState, model_table
-from linkage.neighbourhood import SIGNAL_KEY, neighbourhood, uncovered
+from linkage.neighbourhood import SIGNAL_KEY, Laps, neighbourhood, uncovered
 from linkage.partition import PartitionMap
 from linkage.persons import LinkResult, decided_pairs, link_persons
 from linkage.recurrence import recurrence
@@ -113,10 +113,9 @@ def _link_day(
     """The incremental link of the fresh rows' neighbourhood, merged with what every other
     row and signal had: the same tables as the incremental link of the whole history."""
     assert previous.families is not None
-    started = time.perf_counter()
+    laps = Laps()
     near = neighbourhood(persons, signals, previous, s)
-    seconds = {**near.seconds, "neighbourhood": time.perf_counter() - started}
-    started = time.perf_counter()
+    laps.lap("neighbourhood")
     near_persons = persons.filter(near.near)
     decided = decided_pairs(
         near_persons,
@@ -126,14 +125,13 @@ def _link_day(
         near.fresh,
         near.blocking(),
     )
-    seconds["decide"] = time.perf_counter() - started
-    started = time.perf_counter()
+    laps.lap("decide")
     # only the components a decisive pair reaches are linked again
     ends = decided.pairs.filter("decisive")
     closure = near.close(pl.concat([ends.get_column("a"), ends.get_column("b")]))
     inside = closure.signals
     sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
-    seconds["closure"] = time.perf_counter() - started
+    laps.lap("closure")
     result = link_persons(
         persons.filter(closure.rows),
         sub_signals,
@@ -145,12 +143,10 @@ def _link_day(
         blocking=decided.blocking(),
     )
     assert result.incremental
-    seconds |= result.seconds
-    started = time.perf_counter()
+    laps.lap("link")
     families = link_families(result.family_links, sub_signals, key=key)
     judged = recurrence(sub_signals, result.family_links, families)
-    seconds["families"] = time.perf_counter() - started
-    started = time.perf_counter()
+    laps.lap("families")
     present = signals.select(*SIGNAL_KEY)
     gone = pl.concat([inside, near.erased])  # re-linked here, or no longer there
 
@@ -173,8 +169,11 @@ def _link_day(
             conform(result.edges, LINK_EDGES),
         ]
     )
-    seconds["merge"] = time.perf_counter() - started
+    laps.lap("merge")
+    seconds = {**near.seconds, **result.seconds, **laps.seconds}
     linked = _linked(result, s, key, persons.height, person_links, signal_families, edges, seconds)
+    laps.lap("stats")
+    seconds |= laps.seconds
     linked.stats["fresh_rows"] = near.fresh.len()
     linked.stats["candidate_pairs"] = decided.pairs.height
     linked.stats["neighbourhood_rows"] = int(near.near.sum())
