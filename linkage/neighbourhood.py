@@ -96,9 +96,10 @@ _HASHED: Final = {name: f"bf_{name[3:]}" for name in DERIVED if name.startswith(
 
 
 def _filter_hash(column: str) -> pl.Expr:
-    """A filter's first word, null where the filter is empty or null: equal filters have
-    equal first words (the rows sharing a fresh row's then compare whole filters)."""
-    return pl.when(pl.col(column).arr.max() > 0).then(pl.col(column).arr.get(0))
+    """A filter's first word, null where the filter is null: equal filters have equal first
+    words. An all-zero filter (no value in ``linkage.prepare``) passes as a word here: the
+    rows sharing a fresh row's words then compare the filters themselves."""
+    return pl.col(column).arr.get(0)
 
 
 #: The name-pair token column of the name-pair blocks (a row per token, ``t``).
@@ -173,7 +174,7 @@ class Neighbourhood:
         erased signals (their pairs' other rows are re-clustered) and new signals without a
         person row, over the stored pairs of every kind."""
         start = pl.concat([_key_signal(pl.concat([rows, self.fresh])), self._start]).unique()
-        graph = self._pair_signals.filter(pl.col("a") != pl.col("b")).unique()
+        graph = self._pair_signals.filter(pl.col("a") != pl.col("b"))
         closed, frontier, rounds = start, start, 0
         while frontier.len():
             near_frontier = pl.col("a").is_in(frontier.implode()) | pl.col("b").is_in(
@@ -278,15 +279,35 @@ def _edge_signal(column: str) -> pl.Expr:
     ).hash(TOKEN_HASH_SEED)
 
 
+def without_signals(frame: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``frame`` of none of ``signals`` (``SIGNAL_KEY``, a few): the rows whose
+    signal hash is one of theirs are compared on the keys, the others kept by the hash."""
+    hashes = frame.select(_signal()).to_series()
+    maybe = pl.Series(
+        np.flatnonzero(hashes.is_in(signals.select(_signal()).to_series().implode()).to_numpy())
+    )
+    drop = (
+        frame.select(SIGNAL_KEY)[maybe]
+        .with_columns(maybe.alias("_p"))
+        .join(signals, on=list(SIGNAL_KEY), how="semi")
+        .get_column("_p")
+        .to_numpy()
+    )
+    keep = np.ones(frame.height, dtype=np.bool_)
+    keep[drop] = False
+    return frame.filter(pl.Series(keep))
+
+
 def _keys(persons: pl.DataFrame, rows: pl.Series) -> pl.Series:
     """The row keys (``row_key``) of the rows ``rows`` (positions) of ``persons``."""
     return persons.select(ROW_KEY)[rows].select(row_key()).to_series()
 
 
-def _key_hashes(keys: pl.Expr) -> list[pl.Expr]:
-    """Two 64-bit hashes of row keys under two seeds: two rows are taken for one version when
-    both agree (about one chance in 2**128 per pair that two versions collide)."""
-    return [keys.hash(TOKEN_HASH_SEED).alias("_h1"), keys.hash(TOKEN_HASH_SEED + 1).alias("_h2")]
+def _key_hash(keys: pl.Expr) -> pl.Expr:
+    """A 64-bit hash of row keys. A fresh row is taken for a previous one only if its hash
+    equals one of theirs: about fresh x previous rows / 2**64, 1e-9 for a day of 2,500 rows
+    against six million."""
+    return keys.hash(TOKEN_HASH_SEED).alias("_h")
 
 
 def _cap(rule: BlockRule, s: LinkageSettings) -> int:
@@ -337,8 +358,9 @@ def _hits(
     assert hashed == [rename[c] for c in a if c in _HASHED]
 
     def values(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-        rows = persons[frame.get_column("_r")]
-        return frame.with_columns(rows.select(DERIVED[c].alias(c) for c in columns if c in _HASHED))
+        wanted = [c for c in columns if c in _HASHED]
+        rows = persons.select(_HASHED[c] for c in wanted)[frame.get_column("_r")]
+        return frame.with_columns(rows.select(DERIVED[c].alias(c) for c in wanted))
 
     keys = values(fresh.select("_r", *a), a).select(a).drop_nulls().unique().rename(rename)
     return values(hits, b).join(keys, on=b, how="semi")
@@ -439,10 +461,13 @@ def _lsh_rule_pairs(
     keep = salts.is_in(salts.filter(pool.get_column("_fresh")).unique().implode())
     pool = pool.filter(keep)
     salt = salts.filter(keep).to_numpy()
+    matrix = bloom.to_numpy(persons.get_column(lsh.column)[pool.get_column("_r")])
+    valued = matrix.any(axis=1)  # an all-zero filter is no value (``linkage.prepare``)
+    pool, salt = pool.filter(pl.Series(valued)), salt[valued]
     fresh_rows = pool.get_column("_fresh").to_numpy()
     rows = pool.select("_r", "_s", "_fresh", *group)
-    filters = persons.get_column(lsh.column)[pool.get_column("_r")]
-    words = np.ascontiguousarray(bloom.to_numpy(filters).T)  # a word of every row, contiguous
+    words = np.ascontiguousarray(matrix[valued].T)  # a word of every row, contiguous
+    del matrix
     full = np.full(words.shape[0], np.uint64(2**64 - 1))
     masks = band_masks(words.shape[0], s.lsh_bands, s.lsh_band_bits, s.seed)
     word = np.empty(pool.height, dtype=np.uint64)
@@ -519,19 +544,11 @@ def neighbourhood(
     assert state.families is not None
     clock = Laps("neighbourhood_")
     read = blocking_columns() - {*DERIVED, *BIRTH_BANDS, _NAME_PAIR}
-    previous_rows = pl.DataFrame({"k": state.rows}).select(_key_hashes(pl.col("k")))
-    new = (
-        persons.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), *_key_hashes(row_key()))
-        .join(previous_rows, on=["_h1", "_h2"], how="anti")
-        .get_column("_r")
-        .to_numpy()
-    )
-    is_fresh = np.zeros(persons.height, dtype=np.bool_)
-    is_fresh[new] = True
+    previous_rows = pl.DataFrame({"k": state.rows}).select(_key_hash(pl.col("k"))).to_series()
     base = persons.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"),
         _signal().alias("_s"),
-        pl.Series("_fresh", is_fresh),
+        _key_hash(row_key()).is_in(previous_rows.implode()).not_().alias("_fresh"),
         *dict.fromkeys((*SIGNAL_KEY, *sorted(read), "birth_year", "age_estimate")),
         NAME_PAIRS_COLUMN,
         *(expr.alias(name) for name, expr in DERIVED.items() if name not in _HASHED),

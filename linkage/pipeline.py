@@ -15,9 +15,16 @@ import polars as pl
 
 from linkage.families import link_families
 from linkage.incremental import LinkState, model_table
-from linkage.neighbourhood import SIGNAL_KEY, Laps, neighbourhood, uncovered
+from linkage.neighbourhood import (
+    SIGNAL_KEY,
+    Laps,
+    neighbourhood,
+    uncovered,
+    without_signals,
+)
 from linkage.partition import PartitionMap
 from linkage.persons import LinkResult, decided_pairs, link_persons
+from linkage.prepare import KEY
 from linkage.recurrence import recurrence
 from linkage.schema import LINK_EDGES, LINK_FREQUENCIES, PERSON_LINKS, SIGNAL_FAMILIES
 from linkage.score import LinkModel
@@ -151,14 +158,12 @@ def _link_day(
     gone = pl.concat([inside, near.erased])  # re-linked here, or no longer there
 
     def outside(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.join(gone, on=list(SIGNAL_KEY), how="anti")
+        return without_signals(frame, gone)
 
-    person_links = pl.concat(
-        [
-            conform(outside(previous.person_links), PERSON_LINKS),
-            conform(result.person_links, PERSON_LINKS),
-        ]
-    ).sort("region_code", "signal_id", "person_seq")
+    person_links = _merge_in_order(
+        conform(outside(previous.person_links), PERSON_LINKS),
+        conform(result.person_links, PERSON_LINKS),
+    )
     merged = pl.concat(
         [conform(outside(previous.families), SIGNAL_FAMILIES), conform(judged, SIGNAL_FAMILIES)]
     )
@@ -181,6 +186,15 @@ def _link_day(
     linked.stats["closure_signals"] = inside.height
     linked.stats["closure_rounds"] = closure.rounds
     return linked
+
+
+def _merge_in_order(kept: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """The rows of both in the order of ``KEY`` (a full link's order): the previous links are
+    in that order already (checked), so the new ones are merged in, not the whole sorted."""
+    key = pl.struct(*KEY).alias("_key")
+    ordered = [kept.with_columns(key), new.with_columns(key)]
+    ordered = [f if f.get_column("_key").is_sorted() else f.sort("_key") for f in ordered]
+    return ordered[0].merge_sorted(ordered[1], key="_key").drop("_key")
 
 
 def _linked(
