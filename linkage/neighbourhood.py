@@ -6,14 +6,16 @@ can change lies in a small part of the history, found here with scans of a few c
 (semi-joins on the token columns, group counts) instead of preparing and blocking every row:
 
 1. the *neighbours*: the rows that share a block with a fresh row under an exact rule
-   (``linkage.blocking.RULES``, the name-pair rule) whose block in the whole history is within
-   the rule's cap. The LSH pairs of the fresh rows are found here directly: their band blocks
-   are counted over the whole history (a band key is the filter under the band's mask), and
-   the unresolved rows judged on the whole history's identity blocks. The fresh rows and their
-   neighbours are blocked (``Neighbourhood.blocking``: the exact rules with the blocks over
-   their cap in the history masked, plus those LSH pairs), compared and scored with the frozen
-   model (``linkage.persons.decided_pairs``): the candidate pairs and decisions of a
-   whole-history run.
+   (``linkage.blocking.RULES``) whose block in the whole history is within the rule's cap
+   (``linkage.blocking.rule_cap``). The name-pair pairs (``NAME_PAIR_BLOCKS``) and the LSH
+   pairs (``linkage.persons.LSH_RULES``: each filter's group and rows) of the fresh rows are
+   found here directly: their blocks are counted over the whole history (a band key is the
+   filter under the band's mask), and the unresolved rows judged on the whole history's
+   identity blocks. The fresh rows and their neighbours are blocked
+   (``Neighbourhood.blocking``: the exact rules with the blocks over their cap in the history
+   masked, plus those pairs), compared and scored with the frozen model
+   (``linkage.persons.decided_pairs``): the candidate pairs and decisions of a whole-history
+   run.
 2. the *closure* (``Neighbourhood.close``): every signal connected to a fresh signal, to a row
    of a decisive pair (one that links, joins families or may attach a lone signal), to an
    erased or to a new signal, through the stored accepted pairs of every kind and through its
@@ -25,6 +27,16 @@ The run then links the closure's rows with the existing incremental link and tho
 every row and signal outside keeps its person id, its family and its stored pairs. Ids are
 keyed by row keys, not positions, so they do not depend on the subset: the result equals the
 whole-history incremental link.
+
+The scans read what blocking declares, never a copy of its rules: the rules, caps, name-pair
+blocks and LSH rules come from ``linkage.blocking`` and ``linkage.persons``, so a new rule on
+existing columns is covered as it is. The columns ``linkage.prepare`` derives (salts, birth
+bands, filter values) are derived here from the persons table (``DERIVED``, ``with_bands``;
+tested to be equal exactly where prepare's are); a rule reading a column this module cannot
+derive makes ``uncovered`` non-empty: day runs then link the whole history and the unit
+tests fail. Scans carry integer row numbers and hashes (signal, row key, a filter's first
+word); the rows sharing a fresh row's hash are compared on the values, so a hash collision
+only adds candidates, except the row key's (see ``_key_hash``).
 """
 
 from __future__ import annotations
