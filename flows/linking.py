@@ -23,7 +23,13 @@ from prefect.cache_policies import NO_CACHE
 from linkage.incremental import ROW_KEY, LinkState, fingerprint, link_state
 from linkage.partition import Partition, compare_partition
 from linkage.pipeline import Linked, link_all
-from linkage.schema import LINK_EDGES, LINK_FREQUENCIES, LINK_MODEL, PERSON_LINKS
+from linkage.schema import (
+    LINK_EDGES,
+    LINK_FREQUENCIES,
+    LINK_MODEL,
+    PERSON_LINKS,
+    SIGNAL_FAMILIES,
+)
 from pseudonymise.keys import MasterKey
 from pseudonymise.schema import PSEUDONYMISED_PERSONS
 from radar import progress
@@ -56,6 +62,7 @@ def previous_state(snapshot: Snapshot) -> LinkState | None:
         snapshot.read(LINK_EDGES),
         snapshot.read(LINK_MODEL),
         snapshot.read(LINK_FREQUENCIES),
+        snapshot.read(SIGNAL_FAMILIES) if snapshot.has(SIGNAL_FAMILIES) else None,
     )
 
 

@@ -113,12 +113,18 @@ def bench_incremental(
     history = link_all(signals, persons, key=BENCH_KEY)
     history_seconds = time.perf_counter() - started
     state = link_state(
-        persons, history.person_links, history.edges, history.model, history.frequencies
+        persons,
+        history.person_links,
+        history.edges,
+        history.model,
+        history.frequencies,
+        history.signal_families,
     )
     assert state is not None
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     daily = link_all(store.signals, store.persons, key=BENCH_KEY, previous=state)
     daily_seconds = time.perf_counter() - started
+    daily_cpu = time.process_time() - cpu
     started = time.perf_counter()
     full = link_all(store.signals, store.persons, key=BENCH_KEY, model=state.model)
     full_seconds = time.perf_counter() - started
@@ -134,6 +140,8 @@ def bench_incremental(
         "day_person_rows": float(daily.stats["fresh_rows"]),
         "history_link_seconds": history_seconds,
         "day_link_seconds": daily_seconds,
+        "day_link_cpu_seconds": daily_cpu,
+        "day_neighbourhood_rows": float(daily.stats.get("neighbourhood_rows", 0)),
         **{f"day_seconds_{step}": s for step, s in daily.seconds.items()},
         "day_candidate_pairs": float(daily.stats["candidate_pairs"]),
         "full_relink_seconds": full_seconds,

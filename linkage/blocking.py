@@ -98,6 +98,11 @@ RULES: tuple[BlockRule, ...] = (
 )
 #: The two overlapping birth-year bands (``linkage.prepare``); name-pair blocks lie within one.
 BIRTH_BANDS: tuple[str, ...] = ("birth_band", "birth_band_shifted")
+#: The key columns of the name-pair blocks (``name_pair_codes``; ``t``: the token's hash):
+#: one block per token, region and birth band, capped by ``max_block_rows``.
+NAME_PAIR_BLOCKS: tuple[tuple[str, ...], ...] = tuple(
+    ("t", "region_code", band) for band in BIRTH_BANDS
+)
 
 
 U64 = npt.NDArray[np.uint64]
@@ -114,6 +119,49 @@ LSH_FILTERS: tuple[str, ...] = ("bf_surname", "bf_surname_x", "bf_first_name_x")
 PC4_FILTERS: tuple[str, ...] = ("bf_first_name_x",)
 #: Pairs generated per step inside ``_pairs_in_blocks`` (bounds the temporary arrays).
 _CHUNK_PAIRS = 1 << 24
+
+
+def rule_cap(rule: BlockRule, max_block_rows: int, max_address_block_rows: int) -> int:
+    """The most rows a block of ``rule`` may hold (larger blocks are skipped)."""
+    return rule.max_rows or (
+        max_address_block_rows if rule.name in _ADDRESS_RULES else max_block_rows
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LshRule:
+    """How one filter is banded: among the rows where ``where`` holds, within groups of rows
+    equal on ``group`` (null equal to null); band blocks capped by ``max_block_rows``."""
+
+    column: str  # the bf_* filter (its distinct values: ``fc_*`` of ``linkage.prepare``)
+    group: tuple[str, ...]
+    where: pl.Expr
+
+    @property
+    def code(self) -> str:
+        """The column of the filter's distinct values (``linkage.prepare``)."""
+        return f"fc_{self.column[3:]}"
+
+
+def lsh_rules(
+    filters: tuple[str, ...], lsh_group: tuple[str, ...], cross_year_group: str
+) -> tuple[LshRule, ...]:
+    """The banding of each of ``filters`` (``candidate_pairs``): the filters salted by the
+    birth year within ``lsh_group`` among rows with a birth year; those salted by the other
+    name (``UNGROUPED_FILTERS``) across years within ``cross_year_group``, except those banded
+    within one pc4 (``PC4_FILTERS``)."""
+    out = []
+    for column in filters:
+        if column in PC4_FILTERS:
+            out.append(LshRule(column, ("pc4",), pl.col("pc4").is_not_null()))
+        elif column in UNGROUPED_FILTERS:
+            out.append(LshRule(column, (cross_year_group,), pl.col(cross_year_group).is_not_null()))
+        else:
+            # only rows with a birth year: without one the filters are salted by
+            # municipality, and similar surnames of one municipality carry too little identity
+            # (at scale 0.1 they made 6.2M of 6.7M LSH pairs, and 0.1% of them true)
+            out.append(LshRule(column, lsh_group, pl.col("salt_year") >= 0))
+    return tuple(out)
 
 
 def _pairs_in_blocks(idx: I64, sig: I64 | None, starts: I64, sizes: I64) -> U64:
@@ -225,8 +273,8 @@ def name_pair_codes(name_pairs: pl.DataFrame, sig: pl.DataFrame, cap: int) -> tu
     rows = name_pairs.join(sig, on="idx")
     out: list[U64] = []
     skipped = 0
-    for band in BIRTH_BANDS:
-        kept, starts, sizes, band_skipped = _blocks(rows, ["t", "region_code", band], cap)
+    for keys in NAME_PAIR_BLOCKS:
+        kept, starts, sizes, band_skipped = _blocks(rows, list(keys), cap)
         idx = kept.get_column("idx").to_numpy().astype(np.int64)
         sig_codes = kept.get_column("sig").to_numpy().astype(np.int64)
         out.append(_pairs_in_blocks(idx, sig_codes, starts, sizes))
@@ -432,9 +480,7 @@ def candidate_pairs(
     """
     parts: list[tuple[str, U64, int]] = []
     for rule in rules:
-        cap = rule.max_rows or (
-            max_address_block_rows if rule.name in _ADDRESS_RULES else max_block_rows
-        )
+        cap = rule_cap(rule, max_block_rows, max_address_block_rows)
         if rule.min_address_dice is not None and address is None:
             continue
         codes, skipped = _rule_codes(rows, rule, cap)
@@ -458,26 +504,15 @@ def candidate_pairs(
                 if name in identity:
                     focus[(codes >> np.uint64(32)).astype(np.int64)] = False
                     focus[(codes & np.uint64(0xFFFFFFFF)).astype(np.int64)] = False
-        # only rows with a birth year: without one the filters are salted by municipality,
-        # and similar surnames of one municipality carry too little identity (at scale 0.1
-        # they made 6.2M of 6.7M LSH pairs, and 0.1% of them true)
-        grouped = rows.filter(pl.col("salt_year") >= 0).with_columns(
-            pl.struct(*lsh_group).rank("dense").cast(pl.Int64).alias("_lsh_group")
-        )
         # filters salted by the other name are banded across every year (a typo in the year)
         # within a birth day and month: across all dates, one common first name would pair
         # every similar surname of ten years (at scale 0.3 and three years, 21M pairs)
-        for column, matrix in filters.items():
-            if column in PC4_FILTERS:
-                frame = rows.filter(pl.col("pc4").is_not_null()).with_columns(
-                    pl.col("pc4").rank("dense").cast(pl.Int64).alias("_lsh_group")
-                )
-            elif column in UNGROUPED_FILTERS:
-                frame = rows.with_columns(
-                    pl.col(cross_year_group).rank("dense").cast(pl.Int64).alias("_lsh_group")
-                )
-            else:
-                frame = grouped
+        for lsh in lsh_rules(tuple(filters), lsh_group, cross_year_group):
+            matrix = filters[lsh.column]
+            frame = rows.filter(lsh.where).with_columns(
+                pl.struct(*lsh.group).rank("dense").cast(pl.Int64).alias("_lsh_group")
+            )
+            column = lsh.column
             codes, skipped = lsh_codes(
                 frame,
                 column,

@@ -83,6 +83,9 @@ class LinkState:
     edges: pl.DataFrame  # LINK_EDGES
     model: LinkModel
     fingerprint: str
+    #: SIGNAL_FAMILIES of the previous run: with it a day's run links only the neighbourhood
+    #: of its fresh rows (``linkage.neighbourhood``) and carries every other signal's family
+    families: pl.DataFrame | None = None
 
     def usable(self, settings: LinkageSettings, rows: int, key: MasterKey | None) -> bool:
         """True when this run may link incrementally on this state."""
@@ -99,10 +102,11 @@ def link_state(
     edges: pl.DataFrame,
     model: pl.DataFrame,
     frequencies: pl.DataFrame,
+    families: pl.DataFrame | None = None,
 ) -> LinkState | None:
     """The state in a snapshot's tables (its persons, links, edges, model and term
-    frequencies); None when the snapshot holds no model (a new store, or one linked before
-    models were kept)."""
+    frequencies, and its signal families where the snapshot has them); None when the snapshot
+    holds no model (a new store, or one linked before models were kept)."""
     if model.height != 1 or persons.height != person_links.height:
         return None
     record = model.row(0, named=True)
@@ -117,6 +121,7 @@ def link_state(
             int(record["trained_rows"]),
         ),
         fingerprint=record["fingerprint"],
+        families=families,
     )
 
 

@@ -22,6 +22,7 @@ Families and recurrence are computed on
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -29,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linkage.blocking import LSH_FILTERS, Candidates, candidate_pairs
+from linkage.blocking import LSH_FILTERS, Candidates, candidate_pairs, lsh_rules
 from linkage.cluster import cluster, id_key, keyed_ids
 from linkage.compare import FEATURES, compare
 from linkage.em import FSParams
@@ -198,6 +199,16 @@ def _score(
     return out
 
 
+#: The columns the surname filter is banded within: a surname typo is looked for among rows
+#: born in the same month (similar common surnames of one birth year, Jansen and Janssen,
+#: would otherwise pair by the thousand).
+LSH_GROUP: Final = ("salt_year", "tok_birth_ym")
+#: The column the filters salted by the other name are banded within, across birth years.
+CROSS_YEAR_GROUP: Final = "tok_birth_md"
+#: How ``block`` bands each filter (``linkage.neighbourhood`` finds a day's LSH pairs by it).
+LSH_RULES: Final = lsh_rules(LSH_FILTERS, LSH_GROUP, CROSS_YEAR_GROUP)
+
+
 def block(
     p: Prepared, s: LinkageSettings, fresh: npt.NDArray[np.bool_] | None = None
 ) -> Candidates:
@@ -212,12 +223,15 @@ def block(
         lsh_band_bits=s.lsh_band_bits,
         seed=s.seed,
         lsh_unresolved_only=s.lsh_unresolved_only,
-        # a surname typo is looked for among rows born in the same month: similar common
-        # surnames of one birth year (Jansen, Janssen) would otherwise pair by the thousand
-        lsh_group=("salt_year", "tok_birth_ym"),
+        lsh_group=LSH_GROUP,
+        cross_year_group=CROSS_YEAR_GROUP,
         fresh=fresh,
         address=p.filters["bf_address"],
     )
+
+
+#: Blocking of prepared rows: ``(prepared, settings, fresh) -> candidates`` (default ``block``).
+Blocker = Callable[[Prepared, LinkageSettings, npt.NDArray[np.bool_] | None], Candidates]
 
 
 def link_persons(
@@ -230,6 +244,7 @@ def link_persons(
     partitions: int = 1,
     previous: LinkState | None = None,
     model: LinkModel | None = None,
+    blocking: Blocker | None = None,
 ) -> LinkResult:
     """Link the pseudonymised ``persons``; ``signals`` gives received dates (age estimates).
 
@@ -237,7 +252,8 @@ def link_persons(
     through it (``linkage.partition``: e.g. on Dask workers); the result is the same.
     With a usable ``previous`` state, only the rows that are new since then are linked
     (``linkage.incremental``); ``model`` scores a full link with given parameters instead of
-    training them.
+    training them; ``blocking`` replaces ``block`` (``linkage.neighbourhood``: a day's subset
+    blocked as the whole history would be).
     """
     s = settings or LinkageSettings()
     clock: dict[str, float] = {}
@@ -247,8 +263,186 @@ def link_persons(
     state = previous if previous is not None and previous.usable(s, p.size, key) else None
     fresh = None if state is None else ~keys.is_in(state.rows.implode()).to_numpy()
     clock["prepare"] = time.perf_counter() - started
-    cands = block(p, s, fresh)
+    cands = (blocking or block)(p, s, fresh)
     clock["blocking"] = time.perf_counter() - started - sum(clock.values())
+    d = _decide(p, s, cands, state, model, run_partitions, partitions, clock, started)
+    del cands
+    i, j, model, frequencies = d.i, d.j, d.model, d.frequencies
+    total, bsn, same_bsn = d.score.total, d.bsn, d.same_bsn
+    alone, in_context, accept, related = d.alone, d.in_context, d.accept, d.related
+    per_rule, skipped = d.per_rule, d.skipped
+    strength = np.where(same_bsn, np.inf, total)
+    sig = p.clear["sig"]
+    person: Edges = (i[accept], j[accept], strength[accept])
+    if state is None:
+        labels, stats = cluster(p.size, *person, sig, bsn, max_rows=s.max_cluster_rows)
+        links = _person_ids(p.rows, labels, key)
+        seeds = None
+    else:
+        assert fresh is not None
+        found = recluster(state, keys, fresh, person, sig, bsn, max_rows=s.max_cluster_rows)
+        stats, seeds = found.stats, found.seeds
+        person = (found.i, found.j, found.strength)
+        links = _carry_person_ids(_person_ids(p.rows, found.smallest, key), state.person_links)
+    # families: also likely matches at the same address or phone, lone signals attached
+    related_edges: Edges = (i[related], j[related], strength[related])
+    old_family, old_member = _EMPTY, _EMPTY
+    if state is not None and seeds is not None:
+        old_family, lost_family = map_edges(state.edges, keys, "family")
+        old_member, lost_member = map_edges(state.edges, keys, "member")
+        seeds[lost_family] = True
+        seeds[lost_member] = True
+    family = _concat(old_family, related_edges)
+
+    def clusters(*parts: Edges) -> I64:
+        # in (i, j) order whatever the parts: ties in strength resolve alike in every run
+        ci, cj, cs = _concat(*parts)
+        order = np.lexsort((cj, ci))
+        return cluster(
+            p.size, ci[order], cj[order], cs[order], sig, bsn, max_rows=s.max_cluster_rows
+        )[0]
+
+    family_labels = clusters(person, family)
+    attach = lone_attachments(sig, family_labels, i, j, total, d.attachable(s))
+    if attach.any():
+        family = _concat(family, (i[attach], j[attach], strength[attach]))
+        family_labels = clusters(person, family)
+    # the other persons of two signals that share one: only where the families changed
+    changed = None if seeds is None else touched_rows(family_labels, seeds)
+    member = _within_families(p, model.params, frequencies, family_labels, s, changed)
+    if changed is not None:
+        keep = ~changed[old_member[0]]
+        member = _concat((old_member[0][keep], old_member[1][keep], old_member[2][keep]), member)
+    if member[0].size:
+        family_labels = clusters(person, family, member)
+    clock["cluster"] = time.perf_counter() - started - sum(clock.values())
+    return LinkResult(
+        person_links=links,
+        family_links=_person_ids(p.rows, family_labels, key),
+        edges=pl.concat(
+            [
+                edges_table(keys, *person, "person"),
+                edges_table(keys, *family, "family"),
+                edges_table(keys, *member, "member"),
+            ]
+        ),
+        incremental=state is not None,
+        fresh_rows=int(fresh.sum()) if fresh is not None else p.size,
+        pairs_per_rule=per_rule,
+        skipped_rows_per_rule=skipped,
+        candidate_pairs=int(i.size),
+        linked_pairs=int(accept.sum()),
+        household_pairs=int((in_context & ~alone).sum()),
+        model=model,
+        cluster_stats=stats,
+        seconds=clock,
+        _prepared=p,
+        _frequencies=frequencies,
+    )
+
+
+@dataclass(frozen=True)
+class Decided:
+    """The candidate pairs of a day's fresh rows, by row key, and whether each decides
+    anything: accepted as one person, joining families, or able to attach a lone signal."""
+
+    pairs: pl.DataFrame  # a, b (row keys), rules, decisive
+    rule_names: tuple[str, ...]
+    pairs_per_rule: dict[str, int]
+    skipped_rows_per_rule: dict[str, int]
+
+    def blocking(self) -> Blocker:
+        """These pairs as the candidates of prepared rows (those with both rows there)."""
+
+        def given(
+            p: Prepared, s: LinkageSettings, fresh: npt.NDArray[np.bool_] | None
+        ) -> Candidates:
+            keys = p.rows.select(row_key()).to_series()
+            position = pl.DataFrame({"k": keys, "p": pl.int_range(keys.len(), eager=True)})
+            pairs = (
+                self.pairs.join(position.rename({"k": "a", "p": "pa"}), on="a")
+                .join(position.rename({"k": "b", "p": "pb"}), on="b")
+                .select(
+                    pl.min_horizontal("pa", "pb").cast(pl.UInt32).alias("i"),
+                    pl.max_horizontal("pa", "pb").cast(pl.UInt32).alias("j"),
+                    "rules",
+                )
+                .sort("i", "j")
+            )
+            return Candidates(
+                pairs, self.rule_names, self.pairs_per_rule, self.skipped_rows_per_rule
+            )
+
+        return given
+
+
+def decided_pairs(
+    persons: pl.DataFrame,
+    signals: pl.DataFrame,
+    s: LinkageSettings,
+    previous: LinkState,
+    fresh: pl.Series,
+    blocking: Blocker,
+) -> Decided:
+    """Block, compare and score the pairs of the ``fresh`` rows (row keys) of ``persons``
+    with the model of ``previous``; the decisions are those of ``link_persons`` for the same
+    pairs (pairwise scores, and household context per pair of signals)."""
+    clock: dict[str, float] = {}
+    started = time.perf_counter()
+    p = prepare(persons, signals)
+    keys = p.rows.select(row_key()).to_series()
+    cands = blocking(p, s, keys.is_in(fresh.implode()).to_numpy())
+    rules = cands.pairs.get_column("rules")
+    d = _decide(p, s, cands, previous, previous.model, None, 1, clock, started)
+    decisive = d.accept | d.related | d.attachable(s)
+    return Decided(
+        pl.DataFrame(
+            {"a": keys.gather(d.i), "b": keys.gather(d.j), "rules": rules, "decisive": decisive}
+        ),
+        cands.rule_names,
+        d.per_rule,
+        d.skipped,
+    )
+
+
+@dataclass(frozen=True)
+class _Decisions:
+    """The candidate pairs of a run and what the scores decide about each."""
+
+    i: I64
+    j: I64
+    model: LinkModel
+    frequencies: dict[str, F64] | None
+    score: _Scores
+    prob: F64
+    bsn: I64
+    both_bsn: npt.NDArray[np.bool_]
+    same_bsn: npt.NDArray[np.bool_]
+    alone: npt.NDArray[np.bool_]
+    in_context: npt.NDArray[np.bool_]
+    accept: npt.NDArray[np.bool_]  # the same person
+    related: npt.NDArray[np.bool_]  # joins families
+    per_rule: dict[str, int]
+    skipped: dict[str, int]
+
+    def attachable(self, s: LinkageSettings) -> npt.NDArray[np.bool_]:
+        """Pairs that may attach a lone signal to a family (``lone_attachments``)."""
+        eligible = ~self.accept & ~self.related & ~self.both_bsn & self.score.personal
+        return np.asarray(eligible & (self.prob >= s.family_attach_probability), dtype=np.bool_)
+
+
+def _decide(
+    p: Prepared,
+    s: LinkageSettings,
+    cands: Candidates,
+    state: LinkState | None,
+    model: LinkModel | None,
+    run_partitions: PartitionMap | None,
+    partitions: int,
+    clock: dict[str, float],
+    started: float,
+) -> _Decisions:
+    """Compare and score the candidate pairs (training the model in a full link without one)."""
     i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
     j = cands.pairs.get_column("j").to_numpy().astype(np.int64)
     rules = cands.pairs.get_column("rules").to_numpy().astype(np.uint32)
@@ -294,76 +488,22 @@ def link_persons(
     contact = (levels["address"] == 1) | (levels["phone"] == 1)
     related = ~accept & ~both_bsn & contact & (prob >= s.family_match_probability)
     clock["score"] = time.perf_counter() - started - sum(clock.values())
-    strength = np.where(same_bsn, np.inf, total)
-    sig = p.clear["sig"]
-    person: Edges = (i[accept], j[accept], strength[accept])
-    if state is None:
-        labels, stats = cluster(p.size, *person, sig, bsn, max_rows=s.max_cluster_rows)
-        links = _person_ids(p.rows, labels, key)
-        seeds = None
-    else:
-        assert fresh is not None
-        found = recluster(state, keys, fresh, person, sig, bsn, max_rows=s.max_cluster_rows)
-        stats, seeds = found.stats, found.seeds
-        person = (found.i, found.j, found.strength)
-        links = _carry_person_ids(_person_ids(p.rows, found.smallest, key), state.person_links)
-    # families: also likely matches at the same address or phone, lone signals attached
-    related_edges: Edges = (i[related], j[related], strength[related])
-    old_family, old_member = _EMPTY, _EMPTY
-    if state is not None and seeds is not None:
-        old_family, lost_family = map_edges(state.edges, keys, "family")
-        old_member, lost_member = map_edges(state.edges, keys, "member")
-        seeds[lost_family] = True
-        seeds[lost_member] = True
-    family = _concat(old_family, related_edges)
-
-    def clusters(*parts: Edges) -> I64:
-        # in (i, j) order whatever the parts: ties in strength resolve alike in every run
-        ci, cj, cs = _concat(*parts)
-        order = np.lexsort((cj, ci))
-        return cluster(
-            p.size, ci[order], cj[order], cs[order], sig, bsn, max_rows=s.max_cluster_rows
-        )[0]
-
-    family_labels = clusters(person, family)
-    eligible = ~accept & ~related & ~both_bsn & score.personal
-    attach = lone_attachments(
-        sig, family_labels, i, j, total, eligible & (prob >= s.family_attach_probability)
-    )
-    if attach.any():
-        family = _concat(family, (i[attach], j[attach], strength[attach]))
-        family_labels = clusters(person, family)
-    # the other persons of two signals that share one: only where the families changed
-    changed = None if seeds is None else touched_rows(family_labels, seeds)
-    member = _within_families(p, model.params, frequencies, family_labels, s, changed)
-    if changed is not None:
-        keep = ~changed[old_member[0]]
-        member = _concat((old_member[0][keep], old_member[1][keep], old_member[2][keep]), member)
-    if member[0].size:
-        family_labels = clusters(person, family, member)
-    clock["cluster"] = time.perf_counter() - started - sum(clock.values())
-    return LinkResult(
-        person_links=links,
-        family_links=_person_ids(p.rows, family_labels, key),
-        edges=pl.concat(
-            [
-                edges_table(keys, *person, "person"),
-                edges_table(keys, *family, "family"),
-                edges_table(keys, *member, "member"),
-            ]
-        ),
-        incremental=state is not None,
-        fresh_rows=int(fresh.sum()) if fresh is not None else p.size,
-        pairs_per_rule=per_rule,
-        skipped_rows_per_rule=skipped,
-        candidate_pairs=int(i.size),
-        linked_pairs=int(accept.sum()),
-        household_pairs=int((in_context & ~alone).sum()),
-        model=model,
-        cluster_stats=stats,
-        seconds=clock,
-        _prepared=p,
-        _frequencies=frequencies,
+    return _Decisions(
+        i,
+        j,
+        model,
+        frequencies,
+        score,
+        prob,
+        bsn,
+        both_bsn,
+        same_bsn,
+        alone,
+        in_context,
+        accept,
+        related,
+        per_rule,
+        skipped,
     )
 
 

@@ -15,8 +15,16 @@ import polars as pl
 
 from linkage.families import link_families
 from linkage.incremental import LinkState, model_table
+from linkage.neighbourhood import (
+    SIGNAL_KEY,
+    Laps,
+    neighbourhood,
+    uncovered,
+    without_signals,
+)
 from linkage.partition import PartitionMap
-from linkage.persons import LinkResult, link_persons
+from linkage.persons import LinkResult, decided_pairs, link_persons
+from linkage.prepare import KEY
 from linkage.recurrence import recurrence
 from linkage.schema import LINK_EDGES, LINK_FREQUENCIES, PERSON_LINKS, SIGNAL_FAMILIES
 from linkage.score import LinkModel
@@ -53,9 +61,26 @@ def link_all(
     """Link every person row of ``persons`` and judge every signal of ``signals``.
 
     ``run_partitions``, ``partitions``, ``previous`` and ``model``: see
-    ``linkage.persons.link_persons``. Families and recurrence are always judged on all signals.
+    ``linkage.persons.link_persons``. Families and recurrence are judged on all signals; with a
+    usable ``previous`` state that holds its families, only on the signals of the fresh rows'
+    neighbourhood (``linkage.neighbourhood``), and every other signal keeps what it had.
     """
     s = settings or LinkageSettings()
+    if (
+        previous is not None
+        and previous.families is not None
+        and previous.usable(s, persons.height, key)
+        and not uncovered()
+    ):
+        return _link_day(
+            signals,
+            persons,
+            s,
+            key=key,
+            run_partitions=run_partitions,
+            partitions=partitions,
+            previous=previous,
+        )
     result = link_persons(
         persons,
         signals,
@@ -70,12 +95,125 @@ def link_all(
     families = link_families(result.family_links, signals, key=key)
     judged = recurrence(signals, result.family_links, families)
     seconds = {**result.seconds, "families": time.perf_counter() - started}
+    return _linked(
+        result,
+        s,
+        key,
+        persons.height,
+        conform(result.person_links, PERSON_LINKS),
+        conform(judged, SIGNAL_FAMILIES),
+        conform(result.edges, LINK_EDGES),
+        seconds,
+    )
+
+
+def _link_day(
+    signals: pl.DataFrame,
+    persons: pl.DataFrame,
+    s: LinkageSettings,
+    *,
+    key: MasterKey | None,
+    run_partitions: PartitionMap | None,
+    partitions: int,
+    previous: LinkState,
+) -> Linked:
+    """The incremental link of the fresh rows' neighbourhood, merged with what every other
+    row and signal had: the same tables as the incremental link of the whole history."""
+    assert previous.families is not None
+    laps = Laps()
+    near = neighbourhood(persons, signals, previous, s)
+    laps.lap("neighbourhood")
+    near_persons = persons.filter(near.near)
+    decided = decided_pairs(
+        near_persons,
+        signals.join(near_persons.select(SIGNAL_KEY).unique(), on=list(SIGNAL_KEY), how="semi"),
+        s,
+        previous,
+        near.fresh,
+        near.blocking(),
+    )
+    laps.lap("decide")
+    # only the components a decisive pair reaches are linked again
+    ends = decided.pairs.filter("decisive")
+    closure = near.close(pl.concat([ends.get_column("a"), ends.get_column("b")]))
+    inside = closure.signals
+    sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
+    laps.lap("closure")
+    result = link_persons(
+        persons.filter(closure.rows),
+        sub_signals,
+        s,
+        key=key,
+        run_partitions=run_partitions,
+        partitions=partitions,
+        previous=closure.state,
+        blocking=decided.blocking(),
+    )
+    assert result.incremental
+    laps.lap("link")
+    families = link_families(result.family_links, sub_signals, key=key)
+    judged = recurrence(sub_signals, result.family_links, families)
+    laps.lap("families")
+    present = signals.select(*SIGNAL_KEY)
+    gone = pl.concat([inside, near.erased])  # re-linked here, or no longer there
+
+    def outside(frame: pl.DataFrame) -> pl.DataFrame:
+        return without_signals(frame, gone)
+
+    person_links = _merge_in_order(
+        conform(outside(previous.person_links), PERSON_LINKS),
+        conform(result.person_links, PERSON_LINKS),
+    )
+    merged = pl.concat(
+        [conform(outside(previous.families), SIGNAL_FAMILIES), conform(judged, SIGNAL_FAMILIES)]
+    )
+    signal_families = present.join(merged, on=list(SIGNAL_KEY), how="left", maintain_order="left")
+    edges = pl.concat(
+        [
+            conform(previous.edges.filter(closure.outside_edges), LINK_EDGES),
+            conform(result.edges, LINK_EDGES),
+        ]
+    )
+    laps.lap("merge")
+    seconds = {**near.seconds, **result.seconds, **laps.seconds}
+    linked = _linked(result, s, key, persons.height, person_links, signal_families, edges, seconds)
+    laps.lap("stats")
+    seconds |= laps.seconds
+    linked.stats["fresh_rows"] = near.fresh.len()
+    linked.stats["candidate_pairs"] = decided.pairs.height
+    linked.stats["neighbourhood_rows"] = int(near.near.sum())
+    linked.stats["closure_rows"] = int(closure.rows.sum())
+    linked.stats["closure_signals"] = inside.height
+    linked.stats["closure_rounds"] = closure.rounds
+    return linked
+
+
+def _merge_in_order(kept: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """The rows of both in the order of ``KEY`` (a full link's order): the previous links are
+    in that order already (checked), so the new ones are merged in, not the whole sorted."""
+    key = pl.struct(*KEY).alias("_key")
+    ordered = [kept.with_columns(key), new.with_columns(key)]
+    ordered = [f if f.get_column("_key").is_sorted() else f.sort("_key") for f in ordered]
+    return ordered[0].merge_sorted(ordered[1], key="_key").drop("_key")
+
+
+def _linked(
+    result: LinkResult,
+    s: LinkageSettings,
+    key: MasterKey | None,
+    person_rows: int,
+    person_links: pl.DataFrame,
+    judged: pl.DataFrame,
+    edges: pl.DataFrame,
+    seconds: dict[str, float],
+) -> Linked:
+    """The tables and the statistics of one run."""
     repeat = judged.filter(pl.col("recurrence_category") != "eerste").height
     stats = {
-        "person_rows": persons.height,
+        "person_rows": person_rows,
         "incremental": int(result.incremental),
         "fresh_rows": result.fresh_rows,
-        "persons": result.person_links.get_column("person_id").n_unique(),
+        "persons": person_links.get_column("person_id").n_unique(),
         "candidate_pairs": result.candidate_pairs,
         "linked_pairs": result.linked_pairs,
         "household_pairs": result.household_pairs,
@@ -86,9 +224,9 @@ def link_all(
         "repeat_signals": repeat,
     }
     return Linked(
-        person_links=conform(result.person_links, PERSON_LINKS),
-        signal_families=conform(judged, SIGNAL_FAMILIES),
-        edges=conform(result.edges, LINK_EDGES),
+        person_links=person_links,
+        signal_families=judged,
+        edges=edges,
         model=model_table(result.model, s, key),
         frequencies=conform(
             result.model.frequencies

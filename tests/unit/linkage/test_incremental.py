@@ -3,10 +3,13 @@ same model gives, and untouched persons keep their ids."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
 from linkage.bench import BENCH_KEY, SynthStore
+from linkage.blocking import RULES
 from linkage.incremental import LinkState, fingerprint, link_state
 from linkage.pipeline import Linked, link_all
 from pseudonymise.keys import MasterKey
@@ -131,3 +134,68 @@ def test_a_state_is_not_used_after_growth_or_with_other_settings(
     )
     assert retrained.stats["incremental"] == 0
     assert retrained.stats["fresh_rows"] == rows
+
+
+#: Caps so tight that every capped rule skips blocks holding fresh rows: the day's scans must
+#: judge them on the whole store as blocking every row does.
+TIGHT = SETTINGS.model_copy(update={"max_block_rows": 3, "max_address_block_rows": 2})
+
+
+@pytest.mark.parametrize("settings", [SETTINGS, TIGHT], ids=["default caps", "tight caps"])
+def test_a_day_linked_in_its_neighbourhood_equals_the_whole_history_link(
+    small_synth: SynthStore,
+    history: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+    settings: LinkageSettings,
+) -> None:
+    """With the previous families in the state, a run links only the fresh rows'
+    neighbourhood (``linkage.neighbourhood``) and carries the rest: the tables are those of
+    the incremental link of the whole history, with a re-delivered and an erased signal."""
+    _, signals_before, persons_before = history
+    before = link_all(signals_before, persons_before, settings, key=BENCH_KEY)
+    state = link_state(
+        persons_before,
+        before.person_links,
+        before.edges,
+        before.model,
+        before.frequencies,
+        before.signal_families,
+    )
+    assert state is not None
+    # one linked signal of the history erased, another re-delivered
+    linked = before.edges.select(
+        pl.col("left").str.split("|").list.slice(0, 2).list.join("|").alias("k")
+    )
+    erased, replaced = linked.get_column("k").unique().sort()[:2]
+    signal = pl.concat_str(SIGNAL_KEY, separator="|")
+    persons = small_synth.persons.filter(signal != erased).with_columns(
+        pl.when(signal == replaced)
+        .then(pl.lit("9999-12-31_REDELIVERY"))
+        .otherwise(pl.col("delivery_id"))
+        .alias("delivery_id")
+    )
+    signals = small_synth.signals.filter(signal != erased)
+    day = link_all(signals, persons, settings, key=BENCH_KEY, previous=state)
+    whole = link_all(
+        signals, persons, settings, key=BENCH_KEY, previous=replace(state, families=None)
+    )
+    assert day.stats["incremental"] == 1 and whole.stats["incremental"] == 1
+    # the day's run went through the neighbourhood (it covers the current blocking)
+    assert "closure_rows" in day.stats and "closure_rows" not in whole.stats
+    # the neighbourhood and its closure (whole components of the stored pairs, which may
+    # reach beyond the neighbours) are a part of the store, and link as the whole history does
+    assert 0 < day.stats["neighbourhood_rows"] < persons.height
+    assert 0 < day.stats["closure_rows"] < persons.height
+    assert day.stats["candidate_pairs"] == whole.stats["candidate_pairs"] > 0
+    per_rule = {k: v for k, v in whole.stats.items() if k.startswith("pairs_")}
+    assert {k: v for k, v in day.stats.items() if k.startswith("pairs_")} == per_rule
+    if settings is TIGHT:  # every rule under the settings' caps skipped blocks
+        assert whole.persons is not None
+        skipped = whole.persons.skipped_rows_per_rule
+        capped = [r.name for r in RULES if r.max_rows is None and r.right is None]
+        assert all(skipped[name] > 0 for name in [*capped, "name_pair", "lsh_bf_surname"])
+    assert day.person_links.equals(whole.person_links)
+    assert day.signal_families.equals(whole.signal_families)
+    rows = ["left", "right", "kind"]
+    assert set(day.edges.select(rows).iter_rows()) == set(whole.edges.select(rows).iter_rows())
+    assert day.edges.height == whole.edges.height
+    assert not day.edges.filter(pl.col("left").str.starts_with(erased + "|")).height
