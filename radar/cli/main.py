@@ -293,7 +293,7 @@ def bench_gates(
     rows: Annotated[int, typer.Option(help="person rows the gates check")] = 1_000_000,
 ) -> None:
     """Seconds of the intake, store and aggregates quality gates on clean replicated tables."""
-    from expectations.bench import bench_gates as measure
+    from bench.gates import bench_gates as measure
 
     figures = measure(console, rows=rows)
     if not all(figures[f"{name}_passed"] for name in ("intake", "store", "aggregates")):

@@ -1,4 +1,4 @@
-"""Clean tables for the gate tests (``expectations.bench.gate_tables``, built once per session).
+"""Clean tables for the gate tests (``bench.gates.gate_tables``, built once per session).
 
 ``GX`` runs in one ephemeral context per process (``expectations.runner.context``), so the
 context is created once for the whole session as well.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations.bench import TODAY, GateTables, gate_tables
+from bench.gates import TODAY, GateTables, gate_tables
 
 __all__ = ["TODAY", "Store"]
 
