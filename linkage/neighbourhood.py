@@ -223,7 +223,7 @@ class Neighbourhood:
         self, p: Prepared, s: LinkageSettings, fresh: npt.NDArray[np.bool_] | None
     ) -> Candidates:
         keys = p.rows.select(row_key()).to_series()
-        rows, rules = p.rows, []
+        rows, rules = p.coded_rows(), []
         for rule in RULES:
             masked = self.masked.get(rule.name)
             if rule.right is not None or masked is None or masked.len() == 0:
