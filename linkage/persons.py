@@ -480,8 +480,16 @@ def _decide(
     frequencies = None if model.frequencies is None else term_frequencies(p, model.frequencies)
     score = _score(params, levels, i, j, frequencies)
     total = score.total
+    # what the decisions read of the posterior and the levels, as masks: neither is kept
+    # beside the household context's temporaries
     prob = posterior(params.prior, total)
     alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & score.personal)
+    family_likely = prob >= s.family_match_probability
+    attach_likely = prob >= s.family_attach_probability
+    del prob
+    # family context: likely the same person and reached at the same address or phone line
+    contact = (levels["address"] == 1) | (levels["phone"] == 1)
+    del levels
     in_context = household_links(
         p.clear["sig"],
         i,
@@ -494,14 +502,9 @@ def _decide(
         min_pairs=s.household_min_pairs,
     )
     accept = alone | in_context
-    # family context: likely the same person and reached at the same address or phone line
-    contact = (levels["address"] == 1) | (levels["phone"] == 1)
-    del levels
-    related = ~accept & ~both_bsn & contact & (prob >= s.family_match_probability)
-    del contact
-    attachable = (
-        ~accept & ~related & ~both_bsn & score.personal & (prob >= s.family_attach_probability)
-    )
+    related = ~accept & ~both_bsn & contact & family_likely
+    del contact, family_likely
+    attachable = ~accept & ~related & ~both_bsn & score.personal & attach_likely
     clock["score"] = time.perf_counter() - started - sum(clock.values())
     return _Decisions(
         i,
