@@ -8,6 +8,7 @@ and coarse clear columns only.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from linkage.score import LinkModel
 from pseudonymise.keys import MasterKey
 from radar.contract.schemas import conform
 from radar.settings import LinkageSettings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def link_all(
         previous is not None
         and previous.families is not None
         and previous.usable(s, persons.height, key)
-        and not uncovered()
+        and not _uncovered_logged()
     ):
         return _link_day(
             signals,
@@ -105,6 +108,20 @@ def link_all(
         conform(result.edges, LINK_EDGES),
         seconds,
     )
+
+
+def _uncovered_logged() -> bool:
+    """True, with a warning, when the neighbourhood cannot follow the current blocking
+    (``linkage.neighbourhood.uncovered``): the day then links against the whole history."""
+    missing = uncovered()
+    if missing:
+        logger.warning(
+            "day link: the neighbourhood cannot derive %d blocking column(s) (%s); linking "
+            "the fresh rows against the whole history instead",
+            len(missing),
+            ", ".join(sorted(missing)),
+        )
+    return bool(missing)
 
 
 def _link_day(
