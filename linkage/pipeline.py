@@ -12,10 +12,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from linkage.families import link_families
-from linkage.incremental import LinkState, model_table
+from linkage.incremental import LinkState, model_table, prepared_positions
 from linkage.neighbourhood import (
     SIGNAL_KEY,
     Laps,
@@ -140,31 +141,36 @@ def _link_day(
     laps = Laps()
     near = neighbourhood(persons, signals, previous, s)
     laps.lap("neighbourhood")
-    near_persons = persons.filter(near.near)
+    # the day's rows by their position in ``persons``, in prepare's order
+    near_rows = np.flatnonzero(near.near.to_numpy())
+    near_positions = prepared_positions(persons, near_rows)
+    near_persons = persons[near_rows]
     decided = decided_pairs(
         near_persons,
         signals.join(near_persons.select(SIGNAL_KEY).unique(), on=list(SIGNAL_KEY), how="semi"),
         s,
         previous,
+        near_positions,
         near.fresh,
-        near.blocking(),
+        near.blocking(near_positions),
     )
     laps.lap("decide")
     # only the components a decisive pair reaches are linked again
     ends = decided.pairs.filter("decisive")
-    closure = near.close(pl.concat([ends.get_column("a"), ends.get_column("b")]))
+    closure = near.close(np.concatenate([ends.get_column("a"), ends.get_column("b")]))
     inside = closure.signals
     sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
+    closure_rows = np.flatnonzero(closure.rows.to_numpy())
     laps.lap("closure")
     result = link_persons(
-        persons.filter(closure.rows),
+        persons[closure_rows],
         sub_signals,
         s,
         key=key,
         run_partitions=run_partitions,
         partitions=partitions,
         previous=closure.state,
-        blocking=decided.blocking(),
+        blocking=decided.blocking(prepared_positions(persons, closure_rows)),
     )
     assert result.incremental
     laps.lap("link")
@@ -196,7 +202,7 @@ def _link_day(
     linked = _linked(result, s, key, persons.height, person_links, signal_families, edges, seconds)
     laps.lap("stats")
     seconds |= laps.seconds
-    linked.stats["fresh_rows"] = near.fresh.len()
+    linked.stats["fresh_rows"] = int(near.fresh.sum())
     linked.stats["candidate_pairs"] = decided.pairs.height
     linked.stats["neighbourhood_rows"] = int(near.near.sum())
     linked.stats["closure_rows"] = int(closure.rows.sum())
