@@ -566,8 +566,10 @@ def neighbourhood(
     masked = {name: rows.to_numpy() for name, rows in oversized.items()}
     current = signals.select(*SIGNAL_KEY, signal_hash().alias("_s"))
     previous = state.families.select(*SIGNAL_KEY, signal_hash().alias("_s"))
-    erased = previous.join(current, on=list(SIGNAL_KEY), how="anti")
-    unseen = current.join(previous, on=list(SIGNAL_KEY), how="anti").get_column("_s")
+    # by the signals' hashes (a gone signal whose hash a current one shares would be missed:
+    # about gone x current signals / 2**64)
+    erased = previous.filter(pl.col("_s").is_in(current.get_column("_s").implode()).not_())
+    unseen = current.filter(pl.col("_s").is_in(previous.get_column("_s").implode()).not_())
     pair_signals = state.edges.select(
         pl.col("left_signal").alias("a"), pl.col("right_signal").alias("b")
     )
@@ -583,6 +585,6 @@ def neighbourhood(
         _row_hashes=base.get_column("_h"),
         _signals=current,
         _pair_signals=pair_signals,
-        _start=pl.concat([erased.get_column("_s"), unseen]),
+        _start=pl.concat([erased.get_column("_s"), unseen.get_column("_s")]),
         _state=state,
     )

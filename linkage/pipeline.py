@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from linkage.families import link_families
-from linkage.incremental import LinkState, model_table, prepared_positions
+from linkage.incremental import LinkState, model_table, prepared_positions, signal_hash
 from linkage.neighbourhood import (
     SIGNAL_KEY,
     Laps,
@@ -144,7 +145,7 @@ def _link_day(
     # the day's rows by their position in ``persons``, in prepare's order
     near_rows = np.flatnonzero(near.near.to_numpy())
     near_positions = prepared_positions(persons, near_rows)
-    near_persons = persons[near_rows]
+    near_persons = persons.filter(near.near)  # the rows ``near_rows``
     decided = decided_pairs(
         near_persons,
         signals.join(near_persons.select(SIGNAL_KEY).unique(), on=list(SIGNAL_KEY), how="semi"),
@@ -163,7 +164,7 @@ def _link_day(
     closure_rows = np.flatnonzero(closure.rows.to_numpy())
     laps.lap("closure")
     result = link_persons(
-        persons[closure_rows],
+        persons.filter(closure.rows),  # the rows ``closure_rows``
         sub_signals,
         s,
         key=key,
@@ -183,14 +184,15 @@ def _link_day(
     def outside(frame: pl.DataFrame) -> pl.DataFrame:
         return without_signals(frame, gone)
 
-    person_links = _merge_in_order(
+    person_links = _merge_at(
         conform(outside(previous.person_links), PERSON_LINKS),
         conform(result.person_links, PERSON_LINKS),
+        closure.rows.to_numpy(),
     )
     merged = pl.concat(
         [conform(outside(previous.families), SIGNAL_FAMILIES), conform(judged, SIGNAL_FAMILIES)]
     )
-    signal_families = present.join(merged, on=list(SIGNAL_KEY), how="left", maintain_order="left")
+    signal_families = _in_signal_order(present, merged)
     edges = pl.concat(
         [
             conform(previous.edges.filter(closure.outside_edges), LINK_EDGES),
@@ -209,6 +211,59 @@ def _link_day(
     linked.stats["closure_signals"] = inside.height
     linked.stats["closure_rounds"] = closure.rounds
     return linked
+
+
+def _merge_at(kept: pl.DataFrame, new: pl.DataFrame, inside: npt.NDArray[np.bool_]) -> pl.DataFrame:
+    """The rows of both in the order of ``KEY`` (a full link's order), placed where the
+    persons table holds them: ``new`` (the closure's links, in ``KEY`` order) at the rows
+    ``inside`` the closure, ``kept`` (the previous links of every other row, in ``KEY`` order:
+    every run writes them so) at the others. That is the order of ``KEY`` when the persons
+    table is (intake writes it so); checked on each pair of neighbours a new row has, one
+    gather and a few thousand comparisons instead of merging by a key of strings. Otherwise
+    merged by key."""
+    n = inside.size
+    if new.height != int(inside.sum()) or kept.height + new.height != n:
+        return _merge_in_order(kept, new)
+    order = np.empty(n, dtype=np.int64)
+    order[~inside] = np.arange(kept.height)
+    order[inside] = kept.height + np.arange(new.height)
+    placed = pl.concat([kept, new]).select(pl.all().gather(order))
+    # every pair of neighbours with a new row in it ascends (the others are kept's own)
+    at = np.flatnonzero(inside)
+    first = np.unique(np.concatenate([at - 1, at]).clip(0, max(n - 2, 0)))
+    if n > 1 and not _ascending(placed.select(KEY)[first], placed.select(KEY)[first + 1]):
+        return _merge_in_order(kept, new)
+    return placed
+
+
+def _ascending(a: pl.DataFrame, b: pl.DataFrame) -> bool:
+    """Whether each row of ``a`` comes before the row of ``b`` beside it in ``KEY`` order."""
+    both = a.with_columns(b.select(pl.all().name.suffix("_b")))
+    before = pl.lit(False)
+    for column in reversed(KEY):
+        left, right = pl.col(column), pl.col(f"{column}_b")
+        before = (left < right) | ((left == right) & before)
+    return bool(both.select(before.all()).item())
+
+
+def _in_signal_order(present: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``merged`` (one per signal) for the signals ``present``, in their order, null
+    where none: joined on the signals' hashes, and the keys checked equal (else by the keys)."""
+    left = present.with_columns(signal_hash().alias("_s"))
+    right = merged.with_columns(signal_hash().alias("_s"))
+    joined = left.join(right, on="_s", how="left", maintain_order="left", suffix="_m")
+    names = [f"{c}_m" for c in SIGNAL_KEY]
+    same = joined.height == present.height and bool(
+        joined.select(
+            pl.all_horizontal(
+                pl.col(c).eq(pl.col(m)) | pl.col(m).is_null()
+                for c, m in zip(SIGNAL_KEY, names, strict=True)
+            ).all()
+        ).item()
+    )
+    if not same:  # a hash shared by two signals
+        return present.join(merged, on=list(SIGNAL_KEY), how="left", maintain_order="left")
+    return joined.select(merged.columns)
 
 
 def _merge_in_order(kept: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
