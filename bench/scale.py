@@ -30,8 +30,11 @@ from linkage.prepare import prepare
 from radar.settings import LinkageSettings
 
 
-def cached_store(cache: Path, *, seed: int, scale: float, years: int) -> SynthStore:
-    """The store under ``cache``, built there first when absent."""
+def cached_store(
+    cache: Path, *, seed: int, scale: float, years: int, persons_read: bool = True
+) -> SynthStore:
+    """The store under ``cache``, built there first when absent (``persons_read``: with the
+    persons table in memory; without, ``cache / "persons.parquet"`` is there to scan)."""
     persons = cache / "persons.parquet"
     if not persons.exists():
         cache.mkdir(parents=True, exist_ok=True)
@@ -45,7 +48,7 @@ def cached_store(cache: Path, *, seed: int, scale: float, years: int) -> SynthSt
     return SynthStore(
         pl.read_parquet(cache / "signals.parquet"),
         pl.DataFrame(),
-        pl.read_parquet(persons),
+        pl.read_parquet(persons) if persons_read else pl.DataFrame(),
         cache / "truth",
         {},
     )
@@ -115,9 +118,14 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    store = cached_store(args.cache, seed=args.seed, scale=args.scale, years=args.years)
+    # linking scans the persons table as the link flow does (``linkage.prepare``)
+    store = cached_store(
+        args.cache, seed=args.seed, scale=args.scale, years=args.years, persons_read=args.rules
+    )
+    persons = pl.scan_parquet(args.cache / "persons.parquet")
+    rows = persons.select(pl.len()).collect().item()
     print(
-        f"store: {store.persons.height} person rows, {store.signals.height} signals, "
+        f"store: {rows} person rows, {store.signals.height} signals, "
         f"{time.perf_counter() - started:.1f} s"
     )
     if args.build_only:
@@ -130,14 +138,13 @@ def main() -> None:
         return
     cpu0 = time.process_time()
     started = time.perf_counter()
-    linked = link_all(store.signals, store.persons, settings)
+    linked = link_all(store.signals, persons, settings)
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     steps = " ".join(f"{k} {v:.1f}" for k, v in linked.seconds.items())
-    rows = store.persons.height / 1e6
     print(f"link: {wall:.1f} s wall, {cpu:.1f} s cpu, peak {rss:.2f} GiB; {steps}")
-    print(f"per million rows: {wall / rows:.1f} s, {rss / rows:.2f} GiB")
+    print(f"per million rows: {wall / rows * 1e6:.1f} s, {rss / rows * 1e6:.2f} GiB")
     print({k: v for k, v in linked.stats.items() if not k.startswith("cluster_")})
     if args.quality:
         figures = evaluate(store.truth, linked.person_links, linked.signal_families)

@@ -100,7 +100,7 @@ def radar_link(
     same_settings = state is not None and state.fingerprint == fingerprint(settings.linkage, key)
     linked = link_all(
         pl.read_parquet(signals),
-        pl.read_parquet(persons),
+        pl.scan_parquet(persons),  # read a few columns at a time (``linkage.prepare``)
         settings.linkage,
         key=key,
         run_partitions=_submit_all if partitions else None,

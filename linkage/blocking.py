@@ -409,22 +409,20 @@ def _merge_rules(
         tagged[at : at + codes.size] |= np.uint64(index[name])
         at += codes.size
     tagged.sort()
-    pair = tagged >> np.uint64(_RULE_BITS)
-    first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if pair.size else pair[:0]
-    bits = np.left_shift(
-        np.uint32(1), (tagged & np.uint64((1 << _RULE_BITS) - 1)).astype(np.uint32)
-    )
+    rule = (tagged & np.uint64((1 << _RULE_BITS) - 1)).astype(np.uint8)
+    pair = np.right_shift(tagged, np.uint64(_RULE_BITS), out=tagged)  # in place
     del tagged
+    first = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if pair.size else pair[:0]
+    bits = np.left_shift(np.uint32(1), rule, dtype=np.uint32)
+    del rule
     masks = np.bitwise_or.reduceat(bits, first) if pair.size else bits
     del bits
     pair = pair[first]
-    return pl.DataFrame(
-        {
-            "i": (pair >> np.uint64(32)).astype(np.uint32),
-            "j": (pair & np.uint64(0xFFFFFFFF)).astype(np.uint32),
-            "rules": masks.astype(np.uint32, copy=False),
-        }
-    )
+    del first
+    i = np.right_shift(pair, np.uint64(32)).astype(np.uint32)
+    j = pair.astype(np.uint32)  # the low 32 bits
+    del pair
+    return pl.DataFrame({"i": i, "j": j, "rules": masks.astype(np.uint32, copy=False)})
 
 
 def _split(codes: U64) -> tuple[I64, I64]:

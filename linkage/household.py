@@ -19,6 +19,7 @@ import numpy.typing as npt
 import polars as pl
 
 from linkage.cluster import components
+from linkage.prepare import Rows
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -26,8 +27,8 @@ I64 = npt.NDArray[np.int64]
 
 def household_links(
     sig: I64,
-    i: I64,
-    j: I64,
+    i: Rows,
+    j: Rows,
     weight: F64,
     eligible: npt.NDArray[np.bool_],
     *,
@@ -42,30 +43,40 @@ def household_links(
         return accepted
     si, sj = sig[i[chosen]], sig[j[chosen]]
     first = si < sj
+    a, b = np.where(first, si, sj), np.where(first, sj, si)
+    ra, rb = np.where(first, i[chosen], j[chosen]), np.where(first, j[chosen], i[chosen])
+    del si, sj, first
+    # a row lies in one signal, so (a, b, ra) is (b, ra), and each key packs into 64 bits
     frame = pl.DataFrame(
         {
-            "n": chosen,
-            "a": np.where(first, si, sj),
-            "b": np.where(first, sj, si),
-            "ra": np.where(first, i[chosen], j[chosen]),
-            "rb": np.where(first, j[chosen], i[chosen]),
+            "n": chosen.astype(np.uint32),
+            "ab": _packed(a, b),
+            "bra": _packed(b, ra),
+            "arb": _packed(a, rb),
             "w": weight[chosen],
         }
     )
+    del a, b, ra, rb, chosen
     w = pl.col("w")
-    mutual = frame.filter((w == w.max().over("a", "b", "ra")) & (w == w.max().over("a", "b", "rb")))
+    mutual = frame.filter((w == w.max().over("bra")) & (w == w.max().over("arb")))
+    del frame
     signal_pairs = (
-        mutual.group_by("a", "b")
+        mutual.group_by("ab")
         .agg(w.sum().alias("total"), pl.len().alias("rows"))
         .filter((pl.col("total") >= min_signal_weight) & (pl.col("rows") >= min_pairs))
     )
-    keep = mutual.join(signal_pairs, on=["a", "b"], how="semi").get_column("n").to_numpy()
+    keep = mutual.join(signal_pairs, on="ab", how="semi").get_column("n").to_numpy()
     accepted[keep] = True
     return accepted
 
 
+def _packed(high: Rows, low: Rows) -> npt.NDArray[np.uint64]:
+    """One 64-bit key of two numbers below 2**32 (signals, rows)."""
+    return (high.astype(np.uint64) << np.uint64(32)) | low.astype(np.uint64)
+
+
 def lone_attachments(
-    sig: I64, labels: I64, i: I64, j: I64, weight: F64, eligible: npt.NDArray[np.bool_]
+    sig: I64, labels: I64, i: Rows, j: Rows, weight: F64, eligible: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.bool_]:
     """Per candidate pair: it attaches a signal that is alone in its family to another family.
 
@@ -81,17 +92,13 @@ def lone_attachments(
     n_signals = int(sig.max()) + 1
     family = components(n_signals + labels.size, sig, n_signals + labels)[:n_signals]
     lone = np.bincount(family)[family] == 1
-    si, sj = sig[i], sig[j]
-    chosen = np.flatnonzero(eligible & (lone[si] | lone[sj]))
+    eligible_pairs = np.flatnonzero(eligible)
+    si, sj = sig[i[eligible_pairs]], sig[j[eligible_pairs]]
+    touch = lone[si] | lone[sj]
+    chosen, si, sj = eligible_pairs[touch], si[touch], sj[touch]
     if chosen.size == 0:
         return accepted
-    frame = pl.DataFrame(
-        {
-            "n": chosen,
-            "s": np.where(lone[si[chosen]], si[chosen], sj[chosen]),
-            "w": weight[chosen],
-        }
-    )
+    frame = pl.DataFrame({"n": chosen, "s": np.where(lone[si], si, sj), "w": weight[chosen]})
     best = frame.filter(pl.col("w") == pl.col("w").max().over("s")).unique("s", keep="first")
     accepted[best.get_column("n").to_numpy()] = True
     return accepted
@@ -101,13 +108,20 @@ def family_pairs(sig: I64, labels: I64) -> tuple[I64, I64]:
     """Every pair of rows (i < j) of two signals that already share a person under ``labels``,
     where the two rows are not yet one person: the rows a family's signals may have in common
     beyond the person that joined them."""
-    rows = pl.DataFrame({"idx": np.arange(sig.size, dtype=np.int64), "s": sig, "c": labels})
+    rows = pl.DataFrame(
+        {
+            "idx": np.arange(sig.size, dtype=np.uint32),
+            "s": sig.astype(np.int32),
+            "c": labels.astype(np.int64),
+        }
+    )
     shared = (
         rows.join(rows, on="c", suffix="_o")
         .filter(pl.col("s") < pl.col("s_o"))
         .select("s", "s_o")
         .unique()
     )
+    # each row lies in one signal: the pairs of distinct signal pairs are distinct
     pairs = (
         shared.join(rows, on="s")
         .join(rows.rename({"idx": "idx_o", "s": "s_o", "c": "c_o"}), on="s_o")
@@ -116,7 +130,9 @@ def family_pairs(sig: I64, labels: I64) -> tuple[I64, I64]:
             pl.min_horizontal("idx", "idx_o").alias("i"),
             pl.max_horizontal("idx", "idx_o").alias("j"),
         )
-        .unique()
         .sort("i", "j")
     )
-    return pairs.get_column("i").to_numpy(), pairs.get_column("j").to_numpy()
+    return (
+        pairs.get_column("i").to_numpy().astype(np.int64),
+        pairs.get_column("j").to_numpy().astype(np.int64),
+    )

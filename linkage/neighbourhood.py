@@ -236,7 +236,7 @@ class Neighbourhood:
         positions: I64,
     ) -> Candidates:
         assert positions.size == p.size
-        rows, rules = p.rows, []
+        rows, rules = p.coded_rows(), []
         for rule in RULES:
             masked = self.masked.get(rule.name)
             if rule.right is not None or masked is None or masked.size == 0:

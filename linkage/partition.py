@@ -18,7 +18,7 @@ import numpy.typing as npt
 import polars as pl
 
 from linkage.compare import compare
-from linkage.prepare import Prepared
+from linkage.prepare import Prepared, Rows
 
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
@@ -52,11 +52,11 @@ def take(p: Prepared, rows: I64) -> Prepared:
     )
 
 
-def partitions(p: Prepared, i: I64, j: I64, count: int) -> list[Partition]:
+def partitions(p: Prepared, i: Rows, j: Rows, count: int) -> list[Partition]:
     """``count`` partitions of about equal numbers of pairs (fewer for few pairs)."""
     out = []
     for chunk in np.array_split(np.arange(i.size), max(min(count, i.size), 1)):
-        ci, cj = i[chunk], j[chunk]
+        ci, cj = i[chunk].astype(np.int64), j[chunk].astype(np.int64)
         rows, local = np.unique(np.concatenate([ci, cj]), return_inverse=True)
         out.append(Partition(take(p, rows), local[: ci.size], local[ci.size :]))
     return out
@@ -68,7 +68,7 @@ def compare_partition(part: Partition) -> dict[str, I8]:
 
 
 def compare_partitioned(
-    p: Prepared, i: I64, j: I64, count: int, run: PartitionMap
+    p: Prepared, i: Rows, j: Rows, count: int, run: PartitionMap
 ) -> dict[str, I8]:
     """``compare(p, i, j)`` computed partition by partition through ``run``."""
     parts = partitions(p, i, j, count)

@@ -47,7 +47,7 @@ from linkage.incremental import (
     touched_rows,
 )
 from linkage.partition import PartitionMap, compare_partitioned
-from linkage.prepare import KEY, Prepared, prepare
+from linkage.prepare import KEY, Prepared, Rows, prepare
 from linkage.score import (
     LinkModel,
     frequency_table,
@@ -152,13 +152,13 @@ class LinkResult:
 _CHUNK: Final = 1 << 22
 
 
-def compare_chunked(p: Prepared, i: I64, j: I64, chunk: int = _CHUNK) -> dict[str, I8]:
+def compare_chunked(p: Prepared, i: Rows, j: Rows, chunk: int = _CHUNK) -> dict[str, I8]:
     """``compare`` in chunks of pairs: the same levels, with bounded temporaries."""
     if i.size <= chunk:
-        return compare(p, i, j)
+        return compare(p, _wide(i), _wide(j))
     out = {f: np.empty(i.size, dtype=np.int8) for f in FEATURES}
     for start in range(0, i.size, chunk):
-        part = compare(p, i[start : start + chunk], j[start : start + chunk])
+        part = compare(p, _wide(i[start : start + chunk]), _wide(j[start : start + chunk]))
         for f in FEATURES:
             out[f][start : start + chunk] = part[f]
     return out
@@ -175,8 +175,8 @@ class _Scores:
 def _score(
     params: FSParams,
     levels: dict[str, I8],
-    i: I64,
-    j: I64,
+    i: Rows,
+    j: Rows,
     frequencies: dict[str, F64] | None,
     chunk: int = _CHUNK,
 ) -> _Scores:
@@ -187,7 +187,11 @@ def _score(
     for start in range(0, n, chunk):
         part = slice(start, start + chunk)
         weights = pair_weights(
-            params, {f: levels[f][part] for f in FEATURES}, i[part], j[part], frequencies
+            params,
+            {f: levels[f][part] for f in FEATURES},
+            _wide(i[part]),
+            _wide(j[part]),
+            frequencies,
         )
         total = np.sum([weights[f] for f in FEATURES], axis=0)
         out.total[part] = total
@@ -237,7 +241,7 @@ Blocker = Callable[[Prepared, LinkageSettings, npt.NDArray[np.bool_] | None], Ca
 
 
 def link_persons(
-    persons: pl.DataFrame,
+    persons: pl.DataFrame | pl.LazyFrame,
     signals: pl.DataFrame,
     settings: LinkageSettings | None = None,
     *,
@@ -248,7 +252,8 @@ def link_persons(
     model: LinkModel | None = None,
     blocking: Blocker | None = None,
 ) -> LinkResult:
-    """Link the pseudonymised ``persons``; ``signals`` gives received dates (age estimates).
+    """Link the pseudonymised ``persons`` (a frame, or a scan that ``prepare`` reads a few
+    columns at a time); ``signals`` gives received dates (age estimates).
 
     With ``run_partitions``, the candidate pairs are compared in ``partitions`` partitions
     through it (``linkage.partition``: e.g. on Dask workers); the result is the same.
@@ -274,12 +279,20 @@ def link_persons(
     d = _decide(p, s, cands, state, model, run_partitions, partitions, clock, started)
     del cands
     i, j, model, frequencies = d.i, d.j, d.model, d.frequencies
-    total, bsn, same_bsn = d.score.total, d.bsn, d.same_bsn
+    total, bsn, same_bsn = d.total, d.bsn, d.same_bsn
     alone, in_context, accept, related = d.alone, d.in_context, d.accept, d.related
     per_rule, skipped = d.per_rule, d.skipped
-    strength = np.where(same_bsn, np.inf, total)
+
+    def edges(pairs: npt.NDArray[np.bool_]) -> Edges:
+        # these pairs with their weight, infinite for the same valid BSN
+        return (
+            _wide(i[pairs]),
+            _wide(j[pairs]),
+            np.where(same_bsn[pairs], np.inf, total[pairs]),
+        )
+
     sig = p.clear["sig"]
-    person: Edges = (i[accept], j[accept], strength[accept])
+    person = edges(accept)
     if state is None:
         labels, stats = cluster(p.size, *person, sig, bsn, max_rows=s.max_cluster_rows)
         links = _person_ids(p.rows, labels, key)
@@ -291,7 +304,7 @@ def link_persons(
         person = (found.i, found.j, found.strength)
         links = _carry_person_ids(_person_ids(p.rows, found.smallest, key), state.person_links)
     # families: also likely matches at the same address or phone, lone signals attached
-    related_edges: Edges = (i[related], j[related], strength[related])
+    related_edges = edges(related)
     old_family, old_member = _EMPTY, _EMPTY
     if state is not None and seeds is not None:
         old_family, lost_family = map_edges(state.edges, keys, "family")
@@ -309,9 +322,9 @@ def link_persons(
         )[0]
 
     family_labels = clusters(person, family)
-    attach = lone_attachments(sig, family_labels, i, j, total, d.attachable(s))
+    attach = lone_attachments(sig, family_labels, i, j, total, d.attachable)
     if attach.any():
-        family = _concat(family, (i[attach], j[attach], strength[attach]))
+        family = _concat(family, edges(attach))
         family_labels = clusters(person, family)
     # the other persons of two signals that share one: only where the families changed
     changed = None if seeds is None else touched_rows(family_labels, seeds)
@@ -404,7 +417,7 @@ def decided_pairs(
     cands = blocking(p, s, fresh[positions])
     rules = cands.pairs.get_column("rules")
     d = _decide(p, s, cands, previous, previous.model, None, 1, clock, started)
-    decisive = d.accept | d.related | d.attachable(s)
+    decisive = d.accept | d.related | d.attachable
     return Decided(
         pl.DataFrame(
             {"a": positions[d.i], "b": positions[d.j], "rules": rules, "decisive": decisive}
@@ -417,28 +430,24 @@ def decided_pairs(
 
 @dataclass(frozen=True)
 class _Decisions:
-    """The candidate pairs of a run and what the scores decide about each."""
+    """The candidate pairs of a run and what the scores decide about each (only what the
+    clustering reads: at ten national years each array of the pairs is 85M long)."""
 
-    i: I64
-    j: I64
+    i: Rows
+    j: Rows
     model: LinkModel
     frequencies: dict[str, F64] | None
-    score: _Scores
-    prob: F64
+    total: F64  # summed weight
     bsn: I64
-    both_bsn: npt.NDArray[np.bool_]
     same_bsn: npt.NDArray[np.bool_]
     alone: npt.NDArray[np.bool_]
     in_context: npt.NDArray[np.bool_]
     accept: npt.NDArray[np.bool_]  # the same person
     related: npt.NDArray[np.bool_]  # joins families
+    #: may attach a lone signal to a family (``lone_attachments``)
+    attachable: npt.NDArray[np.bool_]
     per_rule: dict[str, int]
     skipped: dict[str, int]
-
-    def attachable(self, s: LinkageSettings) -> npt.NDArray[np.bool_]:
-        """Pairs that may attach a lone signal to a family (``lone_attachments``)."""
-        eligible = ~self.accept & ~self.related & ~self.both_bsn & self.score.personal
-        return np.asarray(eligible & (self.prob >= s.family_attach_probability), dtype=np.bool_)
 
 
 def _decide(
@@ -453,15 +462,16 @@ def _decide(
     started: float,
 ) -> _Decisions:
     """Compare and score the candidate pairs (training the model in a full link without one)."""
-    i = cands.pairs.get_column("i").to_numpy().astype(np.int64)
-    j = cands.pairs.get_column("j").to_numpy().astype(np.int64)
+    # 32-bit row numbers (4 bytes a pair each, not 8): widened chunk by chunk where used
+    i = np.asarray(cands.pairs.get_column("i").to_numpy(), dtype=np.uint32)
+    j = np.asarray(cands.pairs.get_column("j").to_numpy(), dtype=np.uint32)
     rules = cands.pairs.get_column("rules").to_numpy().astype(np.uint32)
     rule_names, per_rule, skipped = (
         cands.rule_names,
         cands.pairs_per_rule,
         cands.skipped_rows_per_rule,
     )
-    del cands  # the pairs frame: its columns are copied into i, j and rules
+    del cands  # the pairs frame: i and j hold its columns
     if run_partitions is None or i.size == 0:
         levels = compare_chunked(p, i, j)
     else:
@@ -496,25 +506,34 @@ def _decide(
     accept = alone | in_context
     # family context: likely the same person and reached at the same address or phone line
     contact = (levels["address"] == 1) | (levels["phone"] == 1)
+    del levels
     related = ~accept & ~both_bsn & contact & (prob >= s.family_match_probability)
+    del contact
+    attachable = (
+        ~accept & ~related & ~both_bsn & score.personal & (prob >= s.family_attach_probability)
+    )
     clock["score"] = time.perf_counter() - started - sum(clock.values())
     return _Decisions(
         i,
         j,
         model,
         frequencies,
-        score,
-        prob,
+        total,
         bsn,
-        both_bsn,
         same_bsn,
         alone,
         in_context,
         accept,
         related,
+        attachable,
         per_rule,
         skipped,
     )
+
+
+def _wide(rows: Rows) -> I64:
+    """Row numbers as ``int64`` (a chunk of a run's 32-bit pair arrays)."""
+    return np.asarray(rows, dtype=np.int64)
 
 
 def _concat(*parts: Edges) -> Edges:
@@ -543,7 +562,7 @@ def _within_families(
     if only is not None:  # every other row a cluster of its own: it shares no person
         labels = np.where(only, labels, -1 - np.arange(labels.size))
     fi, fj = family_pairs(p.clear["sig"], labels)
-    total = _score(params, compare(p, fi, fj), fi, fj, frequencies).total
+    total = _score(params, compare_chunked(p, fi, fj), fi, fj, frequencies).total
     bsn = p.codes["tok_bsn"]
     different_bsn = (bsn[fi] >= 0) & (bsn[fj] >= 0) & (bsn[fi] != bsn[fj])
     member = household_links(

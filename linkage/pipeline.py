@@ -54,7 +54,7 @@ class Linked:
 
 def link_all(
     signals: pl.DataFrame,
-    persons: pl.DataFrame,
+    persons: pl.DataFrame | pl.LazyFrame,
     settings: LinkageSettings | None = None,
     *,
     key: MasterKey | None = None,
@@ -65,21 +65,29 @@ def link_all(
 ) -> Linked:
     """Link every person row of ``persons`` and judge every signal of ``signals``.
 
+    ``persons`` may be a scan of the stored table (``pl.scan_parquet``): a full link then
+    reads it a few columns at a time (``linkage.prepare``) and never holds all of it.
+
     ``run_partitions``, ``partitions``, ``previous`` and ``model``: see
     ``linkage.persons.link_persons``. Families and recurrence are judged on all signals; with a
     usable ``previous`` state that holds its families, only on the signals of the fresh rows'
     neighbourhood (``linkage.neighbourhood``), and every other signal keeps what it had.
     """
     s = settings or LinkageSettings()
+    height = (
+        persons.select(pl.len()).collect().item()
+        if isinstance(persons, pl.LazyFrame)
+        else persons.height
+    )
     if (
         previous is not None
         and previous.families is not None
-        and previous.usable(s, persons.height, key)
+        and previous.usable(s, height, key)
         and not _uncovered_logged()
     ):
         return _link_day(
             signals,
-            persons,
+            persons.collect() if isinstance(persons, pl.LazyFrame) else persons,
             s,
             key=key,
             run_partitions=run_partitions,
@@ -104,7 +112,7 @@ def link_all(
         result,
         s,
         key,
-        persons.height,
+        height,
         conform(result.person_links, PERSON_LINKS),
         conform(judged, SIGNAL_FAMILIES),
         conform(result.edges, LINK_EDGES),

@@ -10,7 +10,7 @@ comparable only under equal salts (``pseudonymise.persons.FIELD_SALTS``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -27,19 +27,37 @@ KEY: Final = ("region_code", "signal_id", "person_seq")
 #: Seed of polars' 64-bit hashes of tokens and filters; stable for one polars version.
 TOKEN_HASH_SEED: Final = 20261
 SIGNAL_COLUMNS: Final = ("region_code", "signal_id", "kind", "received_on", "closed_on")
+#: Token columns ``Prepared.rows`` keeps as strings: the term frequencies key their groups
+#: and values by the tokens' stable hashes (``linkage.score``). Every other token is kept as
+#: its code only.
+STRING_TOKENS: Final = ("tok_birth_ym", "tok_full_name_sex")
+#: The clear columns prepare reads beside the key (``delivery_id`` where the table has it).
+CLEAR_COLUMNS: Final = (
+    "birth_year",
+    "age_estimate",
+    "has_birth_month",
+    "has_birth_day",
+    "sex",
+    "pc4",
+    "municipality_code",
+    "first_names_initials",
+)
 #: Regions merged into another: one area for comparison (``radar.reference``: VT16 and VT26
 #: became VT27 in 2023, so a family of VT16 in 2021 is a family of VT27 in 2024).
 MERGED_REGIONS: Final = {"VT16": "VT27", "VT26": "VT27"}
 #: Width of the birth-year bands that bound name-pair blocking (``birth_band``).
 BIRTH_BAND_YEARS: Final = 5
 I64 = npt.NDArray[np.int64]
+#: Row numbers (``idx``) of candidate pairs: 32 bits in a run's pair arrays (at ten national
+#: years 85M pairs), 64 in the chunks computed on.
+Rows = npt.NDArray[np.uint32] | I64
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """The persons in linkage order, with numpy views of what comparisons read."""
 
-    rows: pl.DataFrame  # idx, sig, key columns, tokens, clear columns (no filters)
+    rows: pl.DataFrame  # idx, sig, key and clear columns, ``STRING_TOKENS`` (``coded_rows``)
     codes: dict[str, I64]  # token column -> code, -1 for null (``SHARED_CODES``: one dictionary)
     filters: dict[str, npt.NDArray[np.uint64]]  # bf_* -> (n, words)
     clear: dict[str, I64]  # birth_year, has_birth_month, has_birth_day, sex, pc4, area, ...
@@ -59,19 +77,19 @@ class Prepared:
         return self.counts[column]
 
     def coded_rows(self) -> pl.DataFrame:
-        """``rows`` with each token column as its code (null for none): blocking sorts and
-        groups these integers instead of the tokens' 44 characters."""
+        """``rows`` with every token column as its code (null for none): blocking sorts and
+        groups these integers instead of the tokens' 32 characters."""
         coded = pl.DataFrame({c: self.codes[c] for c in TOKEN_COLUMNS})
         return self.rows.with_columns(
             coded.select(pl.when(pl.col(c) >= 0).then(pl.col(c)).alias(c) for c in TOKEN_COLUMNS)
         )
 
 
-def _check(persons: pl.DataFrame, signals: pl.DataFrame) -> None:
+def _check(columns: list[str], signals: pl.DataFrame) -> None:
     missing = [
         c
-        for c in (*KEY, *TOKEN_COLUMNS, NAME_PAIRS_COLUMN, *BLOOM_COLUMNS)
-        if c not in persons.columns
+        for c in (*KEY, *CLEAR_COLUMNS, *TOKEN_COLUMNS, NAME_PAIRS_COLUMN, *BLOOM_COLUMNS)
+        if c not in columns
     ]
     missing += [f"signals.{c}" for c in SIGNAL_COLUMNS if c not in signals.columns]
     if missing:
@@ -98,29 +116,40 @@ def _flag(series: pl.Series) -> I64:
     return np.asarray(series.fill_null(False).to_numpy(), dtype=np.int64)
 
 
-def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
-    """Sort, number and encode ``persons``; ``signals`` gives each row its received date."""
-    _check(persons, signals)
+def prepare(persons: pl.DataFrame | pl.LazyFrame, signals: pl.DataFrame) -> Prepared:
+    """Sort, number and encode ``persons``; ``signals`` gives each row its received date.
+
+    ``persons`` may be lazy (a scan of the stored table): its columns are then read a few at a
+    time and each wide one (tokens, filters, name pairs) is encoded before the next is read,
+    so the whole table is never in memory at once (at ten national years it is 3.8 GiB).
+    """
+    source = persons.lazy()
+    names = source.collect_schema().names()
+    _check(names, signals)
+
+    def read(*columns: str) -> pl.DataFrame:
+        return source.select(*columns).collect()
+
     sig = signals.select(
         "region_code", "signal_id", pl.col("received_on").dt.year().alias("received_year")
     )
-    # the order as positions: the wide columns (filters, name-pair lists) are gathered once
-    # each, straight into what linkage reads, never copied as a whole sorted frame
-    order = persons.select(*KEY).with_row_index("_pos").sort(*KEY).get_column("_pos")
-    in_order = bool(order.diff().drop_nulls().eq(1).all())
-    wide = {*BLOOM_COLUMNS, NAME_PAIRS_COLUMN}
+    provenance = ["delivery_id"] if "delivery_id" in names else []
+    base = read(*KEY, *provenance, *CLEAR_COLUMNS, *STRING_TOKENS)
+    # the order as positions: every column is encoded in the stored order and its codes (or
+    # filter words) gathered into key order, never the columns themselves
+    order = base.select(*KEY).with_row_index("_pos").sort(*KEY).get_column("_pos")
+    positions = None if bool(order.diff().drop_nulls().eq(1).all()) else order.to_numpy()
 
-    def ordered(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame if in_order else frame.select(pl.all().gather(order))
+    def ordered(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if positions is None else values[positions]
 
-    received = (
-        persons.select("region_code", "signal_id")
-        .join(sig, on=["region_code", "signal_id"], how="left", maintain_order="left")
-        .get_column("received_year")
+    if positions is not None:
+        base = base.select(pl.all().gather(order))
+    received = base.select("region_code", "signal_id").join(
+        sig, on=["region_code", "signal_id"], how="left", maintain_order="left"
     )
     rows = (
-        ordered(persons.select(c for c in persons.columns if c not in wide))
-        .with_columns(ordered(received.to_frame()).to_series())
+        base.with_columns(received.get_column("received_year"))
         .with_row_index("idx")
         .with_columns(
             pl.col("idx").cast(pl.UInt32),
@@ -136,16 +165,17 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
             .alias("sig"),
         )
     )
-    positions = None if in_order else order.to_numpy()
+    del base, received
     filters: dict[str, npt.NDArray[np.uint64]] = {}
     for c in BLOOM_COLUMNS:
-        matrix = bloom.to_numpy(persons.get_column(c))
-        filters[c] = matrix if positions is None else matrix[positions]
-    codes = {c: _code(rows.get_column(c)) for c in TOKEN_COLUMNS if c not in SHARED_CODES}
+        filters[c] = ordered(bloom.to_numpy(read(c).to_series()))
+    codes = {c: ordered(_code(read(c).to_series())) for c in TOKEN_COLUMNS if c not in SHARED_CODES}
     for column, other in SHARED_CODES.items():
         # one dictionary for both: a row's swapped date is compared with another's date
-        both = _code(pl.concat([rows.get_column(other), rows.get_column(column)]))
-        codes[other], codes[column] = both[: rows.height], both[rows.height :]
+        pair = read(other, column)
+        both = _code(pl.concat([pair.get_column(other), pair.get_column(column)]))
+        del pair
+        codes[other], codes[column] = ordered(both[: rows.height]), ordered(both[rows.height :])
     year = rows.get_column("birth_year").cast(pl.Int64).fill_null(-1).to_numpy()
     implied = (
         rows.select(
@@ -215,17 +245,23 @@ def prepare(persons: pl.DataFrame, signals: pl.DataFrame) -> Prepared:
         "fc_surname_x",
         "fc_first_name_x",
         "fc_address",
-        *TOKEN_COLUMNS,
+        *STRING_TOKENS,
     ]
+    # each stored row's position in key order: the name-pair lists are exploded as stored
+    inverse = np.arange(rows.height, dtype=np.uint32)
+    if positions is not None:
+        inverse[positions] = inverse.copy()
+    idx = pl.Series("idx", inverse)
     name_pairs = (
-        ordered(persons.select(pl.col(NAME_PAIRS_COLUMN).alias("t")))
-        .with_columns(rows.get_column("idx"))
-        .select("idx", "t")
+        read(NAME_PAIRS_COLUMN)
+        .select(idx, pl.col(NAME_PAIRS_COLUMN).alias("t"))
         .explode("t")
         .drop_nulls("t")
         # a stable 64-bit key: term frequencies are stored by it (``linkage.score``)
         .with_columns(pl.col("t").hash(TOKEN_HASH_SEED))
     )
+    if positions is not None:
+        name_pairs = name_pairs.sort("idx", maintain_order=True)
     clear["name_pairs"] = np.bincount(
         name_pairs.get_column("idx").to_numpy().astype(np.int64), minlength=rows.height
     ).astype(np.int64)

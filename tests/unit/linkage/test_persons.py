@@ -12,9 +12,11 @@ import polars as pl
 import pytest
 
 from linkage.persons import block, link_persons
-from linkage.prepare import Prepared, prepare
+from linkage.prepare import KEY as ROW_KEY
+from linkage.prepare import STRING_TOKENS, Prepared, prepare
 from pseudonymise.keys import MasterKey
 from pseudonymise.persons import INPUT_COLUMNS, pseudonymise_persons
+from pseudonymise.schema import TOKEN_COLUMNS
 from radar.settings import LinkageSettings
 
 KEY = MasterKey(b"k" * 32)
@@ -350,7 +352,10 @@ def test_blocking_on_token_codes_gives_the_pairs_of_blocking_on_tokens(
     p = prepare(persons, _signals(persons))
     settings = LinkageSettings()
     coded = block(p, settings)
-    monkeypatch.setattr(Prepared, "coded_rows", lambda self: self.rows)
+    # the same rows with the tokens themselves (in key order, the prepared rows' order)
+    tokens_in_order = persons.sort(*ROW_KEY).select(TOKEN_COLUMNS)
+    with_tokens = p.rows.drop(STRING_TOKENS).hstack(tokens_in_order)
+    monkeypatch.setattr(Prepared, "coded_rows", lambda self: with_tokens)
     tokens = block(p, settings)
     assert coded.pairs_per_rule["surname_birth_date_swapped"] >= 1
     assert coded.pairs_per_rule == tokens.pairs_per_rule
