@@ -59,11 +59,20 @@ def previous_state(snapshot: Snapshot) -> LinkState | None:
     return link_state(
         snapshot.read(PSEUDONYMISED_PERSONS, columns=list(ROW_KEY)),
         snapshot.read(PERSON_LINKS),
-        snapshot.read(LINK_EDGES),
+        stored_edges(snapshot),
         snapshot.read(LINK_MODEL),
         snapshot.read(LINK_FREQUENCIES),
         snapshot.read(SIGNAL_FAMILIES) if snapshot.has(SIGNAL_FAMILIES) else None,
     )
+
+
+def stored_edges(snapshot: Snapshot) -> pl.DataFrame:
+    """The ``LINK_EDGES`` of ``snapshot``; a v1 table (stored before the pairs kept their
+    signals' hashes) as it is, and ``link_state`` derives the hashes once."""
+    file = snapshot.file(LINK_EDGES)
+    if file is not None and snapshot.manifest["tables"][LINK_EDGES.name]["version"] == 1:
+        return pl.read_parquet(file, columns=["left", "right", "strength", "kind"])
+    return snapshot.read(LINK_EDGES)
 
 
 #: How a run links: extend the previous links (``incremental``, the daily run), relink every

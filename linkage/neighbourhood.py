@@ -36,7 +36,10 @@ tested to be equal exactly where prepare's are); a rule reading a column this mo
 derive makes ``uncovered`` non-empty: day runs then link the whole history and the unit
 tests fail. Scans carry integer row numbers and hashes (signal, row key, a filter's first
 word); the rows sharing a fresh row's hash are compared on the values, so a hash collision
-only adds candidates, except the row key's (see ``_key_hash``).
+only adds candidates, except the row key's (``linkage.incremental.row_hash``). The day's
+rows are named by their position in the persons table from the scans to the merge: no row
+key is built for them (``prepared_positions``), and the stored pairs carry their signals'
+hashes (``LINK_EDGES`` v2).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ from linkage.blocking import (
     lsh_keys,
     rule_cap,
 )
-from linkage.incremental import ROW_KEY, LinkState, row_key
+from linkage.incremental import I64, LinkState, local_rows, row_hash, signal_hash
 from linkage.persons import LSH_RULES, Blocker
 from linkage.prepare import BIRTH_BAND_YEARS, TOKEN_HASH_SEED, Prepared
 from pseudonymise import bloom
@@ -152,6 +155,9 @@ class Laps:
         self._wall, self._cpu = wall, cpu
 
 
+U32 = npt.NDArray[np.uint32]
+
+
 @dataclass(frozen=True)
 class Closure:
     """The part of the store a day's run re-links: whole components of the stored pairs."""
@@ -166,26 +172,29 @@ class Closure:
 @dataclass(frozen=True)
 class Neighbourhood:
     """The fresh rows and their neighbours, how to block them, and how to close a part of
-    them over the stored pairs."""
+    them over the stored pairs. Rows are named by their position in the persons table."""
 
     near: pl.Series  # per row of the persons table: fresh, or a neighbour of a fresh row
-    fresh: pl.Series  # row keys of the fresh rows
-    masked: dict[str, pl.Series]  # rule -> row keys in a block over its cap in the history
-    pairs: pl.DataFrame  # rule, a, b: name-pair and LSH pairs of fresh rows, by row key
+    fresh: npt.NDArray[np.bool_]  # per row of the persons table: fresh
+    masked: dict[str, U32]  # rule -> rows in a block over its cap in the history
+    pairs: pl.DataFrame  # rule, a, b: name-pair and LSH pairs of fresh rows (positions)
     erased: pl.DataFrame  # region_code, signal_id of the previous signals that are gone
     seconds: dict[str, float]
     _row_signals: pl.Series  # per row of the persons table: its signal hash
+    _row_hashes: pl.Series  # per row of the persons table: its row hash
     _signals: pl.DataFrame  # region_code, signal_id, _s of the current signals
     _pair_signals: pl.DataFrame  # a, b: the signal hashes of each stored pair's rows
     _start: pl.Series  # signal hashes every closure starts from: erased and new signals
-    _persons: pl.DataFrame  # the persons table
     _state: LinkState
 
-    def close(self, rows: pl.Series) -> Closure:
-        """The closure of the signals of ``rows`` (row keys), the fresh rows' signals, the
+    def close(self, rows: npt.NDArray[np.integer]) -> Closure:
+        """The closure of the signals of ``rows`` (positions), the fresh rows' signals, the
         erased signals (their pairs' other rows are re-clustered) and new signals without a
         person row, over the stored pairs of every kind."""
-        start = pl.concat([_key_signal(pl.concat([rows, self.fresh])), self._start]).unique()
+        seeds = np.zeros(self.fresh.size, dtype=np.bool_)
+        seeds[np.asarray(rows, dtype=np.int64)] = True
+        seeds |= self.fresh
+        start = pl.concat([self._row_signals.filter(pl.Series(seeds)), self._start]).unique()
         graph = self._pair_signals.filter(pl.col("a") != pl.col("b"))
         closed, frontier, rounds = start, start, 0
         while frontier.len():
@@ -205,9 +214,8 @@ class Neighbourhood:
         ).to_series()
         signals = self._signals.filter(pl.col("_s").is_in(inside)).select(*SIGNAL_KEY)
         state = self._state
-        keys = self._persons.select(ROW_KEY).filter(in_rows).select(row_key()).to_series()
         restricted = LinkState(
-            rows=keys.filter(~keys.is_in(self.fresh.implode())),
+            rows=self._row_hashes.filter(in_rows & pl.Series(~self.fresh)),
             person_links=state.person_links.join(signals, on=list(SIGNAL_KEY), how="semi"),
             edges=state.edges.filter(edge_in),
             model=state.model,
@@ -215,24 +223,31 @@ class Neighbourhood:
         )
         return Closure(in_rows, signals, restricted, ~edge_in, rounds)
 
-    def blocking(self) -> Blocker:
-        """Candidate pairs of the closure's prepared rows that a whole-history run finds."""
-        return lambda p, s, fresh: self._block(p, s, fresh)
+    def blocking(self, positions: I64) -> Blocker:
+        """Candidate pairs of the prepared rows at ``positions`` (``prepared_positions``) that a
+        whole-history run finds."""
+        return lambda p, s, fresh: self._block(p, s, fresh, positions)
 
     def _block(
-        self, p: Prepared, s: LinkageSettings, fresh: npt.NDArray[np.bool_] | None
+        self,
+        p: Prepared,
+        s: LinkageSettings,
+        fresh: npt.NDArray[np.bool_] | None,
+        positions: I64,
     ) -> Candidates:
-        keys = p.rows.select(row_key()).to_series()
+        assert positions.size == p.size
         rows, rules = p.coded_rows(), []
         for rule in RULES:
             masked = self.masked.get(rule.name)
-            if rule.right is not None or masked is None or masked.len() == 0:
+            if rule.right is not None or masked is None or masked.size == 0:
                 rules.append(rule)
                 continue
             # a constant key column, null for the rows of the blocks over the cap
             ok = f"_ok_{rule.name}"
-            hit = keys.is_in(masked.implode())
-            rows = rows.with_columns(pl.when(hit).then(None).otherwise(True).alias(ok))
+            local = local_rows(positions, masked)
+            off = np.zeros(p.size, dtype=np.bool_)
+            off[local[local >= 0]] = True
+            rows = rows.with_columns(pl.when(pl.Series(off)).then(None).otherwise(True).alias(ok))
             rules.append(replace(rule, left=(*rule.left, ok)))
         exact = candidate_pairs(
             rows,
@@ -245,22 +260,21 @@ class Neighbourhood:
         )
         names = list(exact.rule_names)
         per_rule, skipped = dict(exact.pairs_per_rule), dict(exact.skipped_rows_per_rule)
-        position = pl.DataFrame({"k": keys, "p": pl.int_range(keys.len(), eager=True)})
         parts = [exact.pairs]
         given = ["name_pair", *(f"lsh_{lsh.column}" for lsh in LSH_RULES if s.lsh_bands > 0)]
         for name in given:
             names.append(name)
-            found = (
-                self.pairs.filter(pl.col("rule") == name)
-                .join(position.rename({"k": "a", "p": "pa"}), on="a")
-                .join(position.rename({"k": "b", "p": "pb"}), on="b")
-                .select(
-                    pl.min_horizontal("pa", "pb").cast(pl.UInt32).alias("i"),
-                    pl.max_horizontal("pa", "pb").cast(pl.UInt32).alias("j"),
-                    pl.lit(1 << (len(names) - 1), dtype=pl.UInt32).alias("rules"),
-                )
-                .unique()
-            )
+            mine = self.pairs.filter(pl.col("rule") == name)
+            pa = local_rows(positions, mine.get_column("a").to_numpy())
+            pb = local_rows(positions, mine.get_column("b").to_numpy())
+            assert (pa >= 0).all() and (pb >= 0).all()  # the pairs' rows are all near
+            found = pl.DataFrame(
+                {
+                    "i": np.minimum(pa, pb).astype(np.uint32),
+                    "j": np.maximum(pa, pb).astype(np.uint32),
+                    "rules": np.full(pa.size, 1 << (len(names) - 1), dtype=np.uint32),
+                }
+            ).unique()
             per_rule[name], skipped[name] = found.height, 0
             parts.append(found)
         pairs = (
@@ -273,30 +287,12 @@ class Neighbourhood:
         return Candidates(pairs, tuple(names), per_rule, skipped)
 
 
-def _signal() -> pl.Expr:
-    """A 64-bit hash of a signal's key (a collision only joins two closures: still exact)."""
-    return pl.struct(*SIGNAL_KEY).hash(TOKEN_HASH_SEED)
-
-
-def _key_signal(keys: pl.Series) -> pl.Series:
-    """The signal hashes of row keys."""
-    return pl.DataFrame({"k": keys}).select(_edge_signal("k")).to_series()
-
-
-def _edge_signal(column: str) -> pl.Expr:
-    """The signal hash (``_signal``) of a row key ``region|signal|seq|delivery``."""
-    parts = pl.col(column).str.splitn("|", 3)
-    return pl.struct(
-        *(parts.struct.field(f"field_{n}").alias(c) for n, c in enumerate(SIGNAL_KEY))
-    ).hash(TOKEN_HASH_SEED)
-
-
 def without_signals(frame: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
     """The rows of ``frame`` of none of ``signals`` (``SIGNAL_KEY``, a few): the rows whose
     signal hash is one of theirs are compared on the keys, the others kept by the hash."""
-    hashes = frame.select(_signal()).to_series()
+    hashes = frame.select(signal_hash()).to_series()
     maybe = pl.Series(
-        np.flatnonzero(hashes.is_in(signals.select(_signal()).to_series().implode()).to_numpy())
+        np.flatnonzero(hashes.is_in(signals.select(signal_hash()).to_series().implode()).to_numpy())
     )
     drop = (
         frame.select(SIGNAL_KEY)[maybe]
@@ -308,18 +304,6 @@ def without_signals(frame: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
     keep = np.ones(frame.height, dtype=np.bool_)
     keep[drop] = False
     return frame.filter(pl.Series(keep))
-
-
-def _keys(persons: pl.DataFrame, rows: pl.Series) -> pl.Series:
-    """The row keys (``row_key``) of the rows ``rows`` (positions) of ``persons``."""
-    return persons.select(ROW_KEY)[rows].select(row_key()).to_series()
-
-
-def _key_hash(keys: pl.Expr) -> pl.Expr:
-    """A 64-bit hash of row keys. A fresh row is taken for a previous one only if its hash
-    equals one of theirs: about fresh x previous rows / 2**64, 1e-9 for a day of 2,500 rows
-    against six million."""
-    return keys.hash(TOKEN_HASH_SEED).alias("_h")
 
 
 def _cap(rule: BlockRule, s: LinkageSettings) -> int:
@@ -363,7 +347,7 @@ def _hits(
     blocks are counted on the values."""
     rename = dict(zip(a, b, strict=True))
     keys = fresh.select(a).drop_nulls().unique().rename(rename)
-    hits = base.select("_r", *b).join(keys, on=b, how="semi")
+    hits = _semi(base.select("_r", *b), keys)
     hashed = [c for c in b if c in _HASHED]
     if not hashed:
         return hits
@@ -376,6 +360,19 @@ def _hits(
 
     keys = values(fresh.select("_r", *a), a).select(a).drop_nulls().unique().rename(rename)
     return values(hits, b).join(keys, on=b, how="semi")
+
+
+def _semi(frame: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``frame`` whose ``keys`` columns equal a row of ``keys`` (no nulls). A key of
+    several columns is joined on only among the rows whose every column holds one of the
+    keys' values: per row scanned, a join on several columns costs several times a lookup of
+    one column's values."""
+    on = keys.columns
+    if len(on) > 1:
+        frame = frame.filter(
+            pl.all_horizontal(pl.col(c).is_in(keys.get_column(c).unique().implode()) for c in on)
+        )
+    return frame.join(keys, on=on, how="semi")
 
 
 def with_bands(rows: pl.DataFrame, signals: pl.DataFrame) -> pl.DataFrame:
@@ -423,8 +420,7 @@ def _unresolved(base: pl.DataFrame, rows: pl.DataFrame, s: LinkageSettings) -> p
         left = list(rule.left)
         mine = rows.select("_r", *left).drop_nulls()
         blocks = (
-            base.select("_s", *left)
-            .join(mine.select(left).unique(), on=left, how="semi")
+            _semi(base.select("_s", *left), mine.select(left).unique())
             .group_by(left)
             .agg(pl.len().alias("_n"), pl.col("_s").n_unique().alias("_m"))
             .filter((pl.col("_n") <= _cap(rule, s)) & (pl.col("_m") >= 2))
@@ -556,16 +552,16 @@ def neighbourhood(
     assert state.families is not None
     clock = Laps("neighbourhood_")
     read = blocking_columns() - {*DERIVED, *BIRTH_BANDS, _NAME_PAIR}
-    previous_rows = pl.DataFrame({"k": state.rows}).select(_key_hash(pl.col("k"))).to_series()
     base = persons.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"),
-        _signal().alias("_s"),
-        _key_hash(row_key()).is_in(previous_rows.implode()).not_().alias("_fresh"),
+        signal_hash().alias("_s"),
+        row_hash().alias("_h"),
         *dict.fromkeys((*SIGNAL_KEY, *sorted(read), "birth_year", "age_estimate")),
         NAME_PAIRS_COLUMN,
         *(expr.alias(name) for name, expr in DERIVED.items() if name not in _HASHED),
         *(_filter_hash(bf).alias(fc) for fc, bf in _HASHED.items()),
     )
+    base = base.with_columns(pl.col("_h").is_in(state.rows.implode()).not_().alias("_fresh"))
     fresh = base.filter("_fresh")
     clock.lap("fresh")
     near, oversized = _exact_neighbours(base, fresh, persons, s)
@@ -579,33 +575,28 @@ def neighbourhood(
     in_near = np.zeros(base.height, dtype=np.bool_)
     in_near[pl.concat(near).cast(pl.Int64).to_numpy()] = True
     in_near |= base.get_column("_fresh").to_numpy()
-    masked = {name: _keys(persons, rows) for name, rows in oversized.items()}
-    pairs = pl.DataFrame(
-        {
-            "rule": found.get_column("rule"),
-            "a": _keys(persons, found.get_column("a")),
-            "b": _keys(persons, found.get_column("b")),
-        }
-    )
-    current = signals.select(*SIGNAL_KEY, _signal().alias("_s"))
-    previous = state.families.select(*SIGNAL_KEY, _signal().alias("_s"))
-    erased = previous.join(current, on=list(SIGNAL_KEY), how="anti")
-    unseen = current.join(previous, on=list(SIGNAL_KEY), how="anti").get_column("_s")
+    masked = {name: rows.to_numpy() for name, rows in oversized.items()}
+    current = signals.select(*SIGNAL_KEY, signal_hash().alias("_s"))
+    previous = state.families.select(*SIGNAL_KEY, signal_hash().alias("_s"))
+    # by the signals' hashes (a gone signal whose hash a current one shares would be missed:
+    # about gone x current signals / 2**64)
+    erased = previous.filter(pl.col("_s").is_in(current.get_column("_s").implode()).not_())
+    unseen = current.filter(pl.col("_s").is_in(previous.get_column("_s").implode()).not_())
     pair_signals = state.edges.select(
-        _edge_signal("left").alias("a"), _edge_signal("right").alias("b")
+        pl.col("left_signal").alias("a"), pl.col("right_signal").alias("b")
     )
     clock.lap("signals")
     return Neighbourhood(
         near=pl.Series(in_near),
-        fresh=_keys(persons, fresh.get_column("_r")),
+        fresh=base.get_column("_fresh").to_numpy(),
         masked=masked,
-        pairs=pairs,
+        pairs=found,
         erased=erased.select(*SIGNAL_KEY),
         seconds=clock.seconds,
         _row_signals=base.get_column("_s"),
-        _persons=persons,
+        _row_hashes=base.get_column("_h"),
         _signals=current,
         _pair_signals=pair_signals,
-        _start=pl.concat([erased.get_column("_s"), unseen]),
+        _start=pl.concat([erased.get_column("_s"), unseen.get_column("_s")]),
         _state=state,
     )

@@ -39,8 +39,10 @@ from linkage.incremental import (
     Edges,
     LinkState,
     edges_table,
+    local_rows,
     map_edges,
     recluster,
+    row_hash,
     row_key,
     touched_rows,
 )
@@ -266,7 +268,11 @@ def link_persons(
     p = prepare(persons, signals)
     keys = p.rows.select(row_key()).to_series()
     state = previous if previous is not None and previous.usable(s, p.size, key) else None
-    fresh = None if state is None else ~keys.is_in(state.rows.implode()).to_numpy()
+    fresh = (
+        None
+        if state is None
+        else ~p.rows.select(row_hash().is_in(state.rows.implode())).to_series().to_numpy()
+    )
     clock["prepare"] = time.perf_counter() - started
     cands = (blocking or block)(p, s, fresh)
     clock["blocking"] = time.perf_counter() - started - sum(clock.values())
@@ -356,32 +362,33 @@ def link_persons(
 
 @dataclass(frozen=True)
 class Decided:
-    """The candidate pairs of a day's fresh rows, by row key, and whether each decides
-    anything: accepted as one person, joining families, or able to attach a lone signal."""
+    """The candidate pairs of a day's fresh rows, by their position in the persons table,
+    and whether each decides anything: accepted as one person, joining families, or able to
+    attach a lone signal."""
 
-    pairs: pl.DataFrame  # a, b (row keys), rules, decisive
+    pairs: pl.DataFrame  # a, b (positions), rules, decisive
     rule_names: tuple[str, ...]
     pairs_per_rule: dict[str, int]
     skipped_rows_per_rule: dict[str, int]
 
-    def blocking(self) -> Blocker:
-        """These pairs as the candidates of prepared rows (those with both rows there)."""
+    def blocking(self, positions: I64) -> Blocker:
+        """These pairs as the candidates of the prepared rows at ``positions``
+        (``linkage.incremental.prepared_positions``; the pairs with both rows there)."""
 
         def given(
             p: Prepared, s: LinkageSettings, fresh: npt.NDArray[np.bool_] | None
         ) -> Candidates:
-            keys = p.rows.select(row_key()).to_series()
-            position = pl.DataFrame({"k": keys, "p": pl.int_range(keys.len(), eager=True)})
-            pairs = (
-                self.pairs.join(position.rename({"k": "a", "p": "pa"}), on="a")
-                .join(position.rename({"k": "b", "p": "pb"}), on="b")
-                .select(
-                    pl.min_horizontal("pa", "pb").cast(pl.UInt32).alias("i"),
-                    pl.max_horizontal("pa", "pb").cast(pl.UInt32).alias("j"),
-                    "rules",
-                )
-                .sort("i", "j")
-            )
+            assert positions.size == p.size
+            a = local_rows(positions, self.pairs.get_column("a").to_numpy())
+            b = local_rows(positions, self.pairs.get_column("b").to_numpy())
+            both = (a >= 0) & (b >= 0)
+            pairs = pl.DataFrame(
+                {
+                    "i": np.minimum(a, b)[both].astype(np.uint32),
+                    "j": np.maximum(a, b)[both].astype(np.uint32),
+                    "rules": self.pairs.get_column("rules").filter(pl.Series(both)),
+                }
+            ).sort("i", "j")
             return Candidates(
                 pairs, self.rule_names, self.pairs_per_rule, self.skipped_rows_per_rule
             )
@@ -394,23 +401,26 @@ def decided_pairs(
     signals: pl.DataFrame,
     s: LinkageSettings,
     previous: LinkState,
-    fresh: pl.Series,
+    positions: I64,
+    fresh: npt.NDArray[np.bool_],
     blocking: Blocker,
 ) -> Decided:
-    """Block, compare and score the pairs of the ``fresh`` rows (row keys) of ``persons``
-    with the model of ``previous``; the decisions are those of ``link_persons`` for the same
-    pairs (pairwise scores, and household context per pair of signals)."""
+    """Block, compare and score the pairs of the fresh rows of ``persons`` with the model of
+    ``previous``; the decisions are those of ``link_persons`` for the same pairs (pairwise
+    scores, and household context per pair of signals). ``positions``: each prepared row's
+    position in the persons table (``linkage.incremental.prepared_positions``); ``fresh``:
+    per row of the persons table, whether it is fresh."""
     clock: dict[str, float] = {}
     started = time.perf_counter()
     p = prepare(persons, signals)
-    keys = p.rows.select(row_key()).to_series()
-    cands = blocking(p, s, keys.is_in(fresh.implode()).to_numpy())
+    assert positions.size == p.size
+    cands = blocking(p, s, fresh[positions])
     rules = cands.pairs.get_column("rules")
     d = _decide(p, s, cands, previous, previous.model, None, 1, clock, started)
     decisive = d.accept | d.related | d.attachable
     return Decided(
         pl.DataFrame(
-            {"a": keys.gather(d.i), "b": keys.gather(d.j), "rules": rules, "decisive": decisive}
+            {"a": positions[d.i], "b": positions[d.j], "rules": rules, "decisive": decisive}
         ),
         cands.rule_names,
         d.per_rule,

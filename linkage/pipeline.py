@@ -8,13 +8,16 @@ and coarse clear columns only.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from linkage.families import link_families
-from linkage.incremental import LinkState, model_table
+from linkage.incremental import LinkState, model_table, prepared_positions, signal_hash
 from linkage.neighbourhood import (
     SIGNAL_KEY,
     Laps,
@@ -31,6 +34,8 @@ from linkage.score import LinkModel
 from pseudonymise.keys import MasterKey
 from radar.contract.schemas import conform
 from radar.settings import LinkageSettings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def link_all(
         previous is not None
         and previous.families is not None
         and previous.usable(s, height, key)
-        and not uncovered()
+        and not _uncovered_logged()
     ):
         return _link_day(
             signals,
@@ -115,6 +120,20 @@ def link_all(
     )
 
 
+def _uncovered_logged() -> bool:
+    """True, with a warning, when the neighbourhood cannot follow the current blocking
+    (``linkage.neighbourhood.uncovered``): the day then links against the whole history."""
+    missing = uncovered()
+    if missing:
+        logger.warning(
+            "day link: the neighbourhood cannot derive %d blocking column(s) (%s); linking "
+            "the fresh rows against the whole history instead",
+            len(missing),
+            ", ".join(sorted(missing)),
+        )
+    return bool(missing)
+
+
 def _link_day(
     signals: pl.DataFrame,
     persons: pl.DataFrame,
@@ -131,31 +150,36 @@ def _link_day(
     laps = Laps()
     near = neighbourhood(persons, signals, previous, s)
     laps.lap("neighbourhood")
-    near_persons = persons.filter(near.near)
+    # the day's rows by their position in ``persons``, in prepare's order
+    near_rows = np.flatnonzero(near.near.to_numpy())
+    near_positions = prepared_positions(persons, near_rows)
+    near_persons = persons.filter(near.near)  # the rows ``near_rows``
     decided = decided_pairs(
         near_persons,
         signals.join(near_persons.select(SIGNAL_KEY).unique(), on=list(SIGNAL_KEY), how="semi"),
         s,
         previous,
+        near_positions,
         near.fresh,
-        near.blocking(),
+        near.blocking(near_positions),
     )
     laps.lap("decide")
     # only the components a decisive pair reaches are linked again
     ends = decided.pairs.filter("decisive")
-    closure = near.close(pl.concat([ends.get_column("a"), ends.get_column("b")]))
+    closure = near.close(np.concatenate([ends.get_column("a"), ends.get_column("b")]))
     inside = closure.signals
     sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
+    closure_rows = np.flatnonzero(closure.rows.to_numpy())
     laps.lap("closure")
     result = link_persons(
-        persons.filter(closure.rows),
+        persons.filter(closure.rows),  # the rows ``closure_rows``
         sub_signals,
         s,
         key=key,
         run_partitions=run_partitions,
         partitions=partitions,
         previous=closure.state,
-        blocking=decided.blocking(),
+        blocking=decided.blocking(prepared_positions(persons, closure_rows)),
     )
     assert result.incremental
     laps.lap("link")
@@ -168,14 +192,15 @@ def _link_day(
     def outside(frame: pl.DataFrame) -> pl.DataFrame:
         return without_signals(frame, gone)
 
-    person_links = _merge_in_order(
+    person_links = _merge_at(
         conform(outside(previous.person_links), PERSON_LINKS),
         conform(result.person_links, PERSON_LINKS),
+        closure.rows.to_numpy(),
     )
     merged = pl.concat(
         [conform(outside(previous.families), SIGNAL_FAMILIES), conform(judged, SIGNAL_FAMILIES)]
     )
-    signal_families = present.join(merged, on=list(SIGNAL_KEY), how="left", maintain_order="left")
+    signal_families = _in_signal_order(present, merged)
     edges = pl.concat(
         [
             conform(previous.edges.filter(closure.outside_edges), LINK_EDGES),
@@ -187,13 +212,66 @@ def _link_day(
     linked = _linked(result, s, key, persons.height, person_links, signal_families, edges, seconds)
     laps.lap("stats")
     seconds |= laps.seconds
-    linked.stats["fresh_rows"] = near.fresh.len()
+    linked.stats["fresh_rows"] = int(near.fresh.sum())
     linked.stats["candidate_pairs"] = decided.pairs.height
     linked.stats["neighbourhood_rows"] = int(near.near.sum())
     linked.stats["closure_rows"] = int(closure.rows.sum())
     linked.stats["closure_signals"] = inside.height
     linked.stats["closure_rounds"] = closure.rounds
     return linked
+
+
+def _merge_at(kept: pl.DataFrame, new: pl.DataFrame, inside: npt.NDArray[np.bool_]) -> pl.DataFrame:
+    """The rows of both in the order of ``KEY`` (a full link's order), placed where the
+    persons table holds them: ``new`` (the closure's links, in ``KEY`` order) at the rows
+    ``inside`` the closure, ``kept`` (the previous links of every other row, in ``KEY`` order:
+    every run writes them so) at the others. That is the order of ``KEY`` when the persons
+    table is (intake writes it so); checked on each pair of neighbours a new row has, one
+    gather and a few thousand comparisons instead of merging by a key of strings. Otherwise
+    merged by key."""
+    n = inside.size
+    if new.height != int(inside.sum()) or kept.height + new.height != n:
+        return _merge_in_order(kept, new)
+    order = np.empty(n, dtype=np.int64)
+    order[~inside] = np.arange(kept.height)
+    order[inside] = kept.height + np.arange(new.height)
+    placed = pl.concat([kept, new]).select(pl.all().gather(order))
+    # every pair of neighbours with a new row in it ascends (the others are kept's own)
+    at = np.flatnonzero(inside)
+    first = np.unique(np.concatenate([at - 1, at]).clip(0, max(n - 2, 0)))
+    if n > 1 and not _ascending(placed.select(KEY)[first], placed.select(KEY)[first + 1]):
+        return _merge_in_order(kept, new)
+    return placed
+
+
+def _ascending(a: pl.DataFrame, b: pl.DataFrame) -> bool:
+    """Whether each row of ``a`` comes before the row of ``b`` beside it in ``KEY`` order."""
+    both = a.with_columns(b.select(pl.all().name.suffix("_b")))
+    before = pl.lit(False)
+    for column in reversed(KEY):
+        left, right = pl.col(column), pl.col(f"{column}_b")
+        before = (left < right) | ((left == right) & before)
+    return bool(both.select(before.all()).item())
+
+
+def _in_signal_order(present: pl.DataFrame, merged: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``merged`` (one per signal) for the signals ``present``, in their order, null
+    where none: joined on the signals' hashes, and the keys checked equal (else by the keys)."""
+    left = present.with_columns(signal_hash().alias("_s"))
+    right = merged.with_columns(signal_hash().alias("_s"))
+    joined = left.join(right, on="_s", how="left", maintain_order="left", suffix="_m")
+    names = [f"{c}_m" for c in SIGNAL_KEY]
+    same = joined.height == present.height and bool(
+        joined.select(
+            pl.all_horizontal(
+                pl.col(c).eq(pl.col(m)) | pl.col(m).is_null()
+                for c, m in zip(SIGNAL_KEY, names, strict=True)
+            ).all()
+        ).item()
+    )
+    if not same:  # a hash shared by two signals
+        return present.join(merged, on=list(SIGNAL_KEY), how="left", maintain_order="left")
+    return joined.select(merged.columns)
 
 
 def _merge_in_order(kept: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:

@@ -36,11 +36,21 @@ SIGNAL_FAMILIES = TableSchema(
 #: strength clustering ordered it by (``inf`` for equal BSN tokens) and its ``kind``: ``person``
 #: (the same person), ``family`` (a likely match at the same address or phone, a lone signal's
 #: attachment) or ``member`` (the other persons of two signals that share one). An incremental
-#: run re-clusters from these without recomparing history (``linkage.incremental``).
+#: run re-clusters from these without recomparing history (``linkage.incremental``). Each row's
+#: signal as a 64-bit hash (``linkage.incremental.signal_hash``; v2): a day's run walks the
+#: pairs' signal graph without parsing every key (a v1 table gains them when read,
+#: ``linkage.incremental.link_state``).
 LINK_EDGES = TableSchema(
     "link_edges",
-    1,
-    {"left": pl.String(), "right": pl.String(), "strength": pl.Float64(), "kind": pl.String()},
+    2,
+    {
+        "left": pl.String(),
+        "right": pl.String(),
+        "strength": pl.Float64(),
+        "kind": pl.String(),
+        "left_signal": pl.UInt64(),
+        "right_signal": pl.UInt64(),
+    },
 )
 
 #: Internal: the Fellegi-Sunter model the links were scored with (m, u and the prior as JSON;

@@ -4,16 +4,21 @@ same model gives, and untouched persons keep their ids."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
+from linkage import pipeline
 from linkage.bench import BENCH_KEY, SynthStore
 from linkage.blocking import RULES
-from linkage.incremental import LinkState, fingerprint, link_state
-from linkage.pipeline import Linked, link_all
+from linkage.incremental import LinkState, fingerprint, link_state, row_key, signal_hash
+from linkage.pipeline import Linked, _merge_at, link_all
+from linkage.schema import LINK_EDGES
 from pseudonymise.keys import MasterKey
 from radar.settings import LinkageSettings
+from radar.store.snapshot import Snapshot
 
 SIGNAL_KEY = ["region_code", "signal_id"]
 PERSON_KEY = [*SIGNAL_KEY, "person_seq"]
@@ -199,3 +204,65 @@ def test_a_day_linked_in_its_neighbourhood_equals_the_whole_history_link(
     assert set(day.edges.select(rows).iter_rows()) == set(whole.edges.select(rows).iter_rows())
     assert day.edges.height == whole.edges.height
     assert not day.edges.filter(pl.col("left").str.starts_with(erased + "|")).height
+
+
+def test_stored_pairs_of_an_older_store_gain_their_signals_hashes(
+    small_synth: SynthStore, tmp_path: Path
+) -> None:
+    """A store whose ``link_edges`` is v1 (no signal hashes) still links incrementally: the
+    hashes are derived once when read, equal to those a new run stores."""
+    from flows.linking import stored_edges
+
+    persons, signals = small_synth.persons, small_synth.signals
+    linked = link_all(signals, persons, SETTINGS, key=BENCH_KEY)
+    assert linked.edges.height and linked.edges.schema == LINK_EDGES.schema
+    # each pair's signal hashes are those of its rows' signals
+    hashes = persons.select(row_key().alias("k"), signal_hash().alias("s"))
+    for side in ("left", "right"):
+        got = linked.edges.join(hashes, left_on=side, right_on="k")
+        assert got.height == linked.edges.height
+        assert got.get_column(f"{side}_signal").equals(got.get_column("s"), check_names=False)
+    old = linked.edges.select("left", "right", "strength", "kind")
+    old.write_parquet(tmp_path / "link_edges.parquet")
+    snapshot = Snapshot(tmp_path, {"tables": {"link_edges": {"version": 1, "rows": old.height}}})
+    read = stored_edges(snapshot)
+    assert read.columns == ["left", "right", "strength", "kind"]
+    state = link_state(persons, linked.person_links, read, linked.model, linked.frequencies)
+    assert state is not None
+    assert state.edges.equals(linked.edges)
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [
+        [False, True, False, False, True],  # where the persons table holds them
+        [True, False, False, True, False],  # persons out of key order: merged by key
+        [False, True, True, False, False],
+    ],
+)
+def test_new_links_are_merged_into_the_kept_ones_in_key_order(inside: list[bool]) -> None:
+    def links(rows: list[tuple[str, str, int]]) -> pl.DataFrame:
+        frame = pl.DataFrame(rows, schema=PERSON_KEY, orient="row")
+        return frame.with_columns(
+            pl.col("person_seq").cast(pl.Int32),
+            pl.concat_str(PERSON_KEY).alias("person_id"),
+        )
+
+    kept = links([("VT01", "a", 1), ("VT01", "b", 2), ("VT02", "a", 1)])
+    new = links([("VT01", "a", 2), ("VT02", "b", 1)])
+    want = pl.concat([kept, new]).sort(PERSON_KEY)
+    assert _merge_at(kept, new, np.array(inside)).equals(want)
+
+
+@pytest.mark.parametrize("collide", [False, True], ids=["hashes", "every hash shared"])
+def test_carried_families_follow_the_signals_order(
+    monkeypatch: pytest.MonkeyPatch, collide: bool
+) -> None:
+    if collide:  # signals sharing a hash are joined on their keys
+        monkeypatch.setattr(pipeline, "signal_hash", lambda: pl.lit(7, dtype=pl.UInt64))
+    present = pl.DataFrame({"region_code": ["VT02", "VT01", "VT01"], "signal_id": ["a", "b", "c"]})
+    merged = pl.DataFrame(
+        {"region_code": ["VT01", "VT02"], "signal_id": ["b", "a"], "family_id": ["F1", "F2"]}
+    )
+    want = present.join(merged, on=SIGNAL_KEY, how="left", maintain_order="left")
+    assert pipeline._in_signal_order(present, merged).equals(want)

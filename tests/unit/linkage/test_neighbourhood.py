@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import logging
 
 import polars as pl
+import pytest
 
+from linkage import pipeline
 from linkage.bench import SynthStore
 from linkage.blocking import BlockRule, LshRule, candidate_pairs
 from linkage.neighbourhood import DERIVED, blocking_columns, uncovered, with_bands
@@ -71,3 +74,19 @@ def test_blocking_has_no_setting_the_neighbourhood_does_not_know() -> None:
         "fresh",
         "address",
     ]
+
+
+def test_a_fallback_to_the_whole_history_is_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the neighbourhood cannot follow the blocking, day runs link the whole history
+    and say so (column names and a count, never a value)."""
+    assert not pipeline._uncovered_logged()
+    assert not caplog.records
+    monkeypatch.setattr(pipeline, "uncovered", lambda: {"fc_new", "salt_new"})
+    with caplog.at_level(logging.WARNING, logger="linkage.pipeline"):
+        assert pipeline._uncovered_logged()
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "2 blocking column(s) (fc_new, salt_new)" in record.getMessage()
+    assert "whole history" in record.getMessage()
