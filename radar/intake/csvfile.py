@@ -26,6 +26,7 @@ from typing import Final
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from radar.errors import ContractError
 
@@ -339,11 +340,13 @@ def _plain_quoting(raw: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
 
 
 def _is_utf8(data: bytes) -> bool:
-    """Whether ``data`` is valid UTF-8: polars validates several times faster than the codec,
-    and without holding the GIL."""
+    """Whether ``data`` is valid UTF-8: Arrow validates several times faster than the codec,
+    without holding the GIL, and on the bytes themselves (a polars Series would copy them)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
     try:
-        pl.Series([data], dtype=pl.Binary).cast(pl.String)
-    except pl.exceptions.ComputeError:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
         return False
     return True
 

@@ -164,6 +164,13 @@ def test_the_first_file_that_cannot_be_read_rejects_the_delivery(tmp_path: Path)
         b"\xed\xa0\x80",
         b"\xc0\xaf",
         b"x\xe2\x82",
+        b"",
+        b"\xf4\x8f\xbf\xbf",
+        b"\xf4\x90\x80\x80",
+        b"\xf5\x80\x80\x80",
+        b"\xe0\x80\x80",
+        b"a" * 1000 + b"\xff" + b"b" * 1000,
+        "é".encode() * 500 + b"\x80",
     ],
 )
 def test_utf8_validation_agrees_with_python(data: bytes) -> None:
