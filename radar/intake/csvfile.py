@@ -208,10 +208,13 @@ def _parse_group(
     header, delimiter = list(scans[0].header), scans[0].delimiter
     file = scans[0].file
     counts = [int(scan.lines.size) for scan in scans]
-    frame = _parse_records(
-        b"".join(scan.body for scan in scans), sum(counts), header, delimiter, file=file
-    )
-    last = header[-1]  # a CRLF file leaves a '\r' at the end of the last field
+    body = b"".join(scan.body for scan in scans)
+    frame = _parse_records(body, sum(counts), header, delimiter, file=file)
+    # A CRLF file leaves a '\r' at the end of the last field; without any '\r' in the records
+    # (a search far cheaper than a pass over the column: a file's last column may be long text)
+    # there is none to strip.
+    last = header[-1] if b"\r" in body else None
+    del body
 
     def column(name: str) -> pl.Expr:
         if name not in header:
