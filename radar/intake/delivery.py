@@ -337,15 +337,11 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
     def formula_candidates(file: str) -> set[str]:
         return set().union(*(r.formula_candidates.get(file, frozenset()) for r in raws))
 
-    def persons_normalised() -> tuple[pl.DataFrame, pl.DataFrame]:
-        raw = pl.concat([r.persons for r in raws], rechunk=True)
-        return raw, normalised_persons(raw)
-
-    # The persons' normalisation (and the copy that joins their frames) needs nothing from the
-    # signals: it runs beside the signals' checks (polars frees the GIL), which keep the other
-    # core busy.
+    raw_persons = pl.concat([r.persons for r in raws], rechunk=True)
+    # The persons' normalisation needs nothing from the signals: it runs beside the signals'
+    # checks (polars frees the GIL), which keep the other core busy.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        persons_future = pool.submit(persons_normalised)
+        persons_normalised = pool.submit(normalised_persons, raw_persons)
         signals = intake_signals(
             pl.concat([r.signals for r in raws], rechunk=True),
             file=v.SIGNALS_FILE,
@@ -356,7 +352,6 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
         signals_quarantine = pl.concat(
             [unreadable.filter(pl.col("file") == v.SIGNALS_FILE), signals.quarantine]
         )
-        raw_persons, normalised = persons_future.result()
         persons = intake_persons(
             raw_persons,
             signals=signals.accepted,
@@ -364,7 +359,7 @@ def intake_batch(raws: list[RawDelivery], settings: IntakeSettings) -> BatchInta
             file=v.PERSONS_FILE,
             settings=settings,
             formula_candidates=formula_candidates(v.PERSONS_FILE),
-            normalised=normalised,
+            normalised=persons_normalised.result(),
         )
     erasures, erasures_quarantine = _intake_erasures(
         pl.concat([r.erasures for r in raws]), settings, formula_candidates(v.ERASURES_FILE)
