@@ -46,7 +46,7 @@ def normalised_persons(raw: pl.DataFrame) -> pl.DataFrame:
     Everything that depends on one column's value only is computed once per distinct value.
     It needs nothing from the signals: intake may compute it while the signals are checked.
     """
-    year, month, day = norm.birth_date_parts(pl.col("_birth_number"))
+    year, month, day = norm.birth_date_parts(pl.col("__birth_number"))
     number, suffix = norm.house_number(pl.col("house_number"))
     prefix, surname = norm.split_surname(pl.col("surname_prefix"), pl.col("surname"))
     municipality = norm.code(pl.col("municipality_code"))
@@ -63,7 +63,7 @@ def normalised_persons(raw: pl.DataFrame) -> pl.DataFrame:
         (
             ["birth_date"],
             [
-                {"_birth_number": norm.birth_date_number(pl.col("birth_date"))},
+                {"__birth_number": norm.birth_date_number(pl.col("birth_date"))},
                 {"n_birth_year": year, "n_birth_month": month, "n_birth_day": day},
                 _invalid("birth_date", "n_birth_year", "invalid_date"),
             ],
@@ -91,8 +91,9 @@ def normalised_persons(raw: pl.DataFrame) -> pl.DataFrame:
         (
             ["bsn"],
             [
-                {"_bsn_digits": norm.bsn_digits(pl.col("bsn"))},
-                {"n_bsn_status": norm.bsn_status(pl.col("_bsn_digits"))},
+                {"__bsn_digits": norm.bsn_digits(pl.col("bsn"))},
+                {"n_bsn_status": norm.bsn_status(pl.col("__bsn_digits"))},
+                {"n_bsn": pl.when(pl.col("n_bsn_status") == "valid").then(pl.col("__bsn_digits"))},
             ],
         ),
         (
@@ -122,7 +123,6 @@ def normalised_persons(raw: pl.DataFrame) -> pl.DataFrame:
         norm.blank_to_null(pl.col("signal_id")).alias("n_signal_id"),
         pl.col("delivery_id").alias("n_delivery_id"),
         pl.col(LINE_COLUMN).alias("n_source_line"),
-        pl.when(pl.col("n_bsn_status") == "valid").then(pl.col("_bsn_digits")).alias("n_bsn"),
     )
 
 

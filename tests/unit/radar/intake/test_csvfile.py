@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from radar.errors import ContractError
-from radar.intake.csvfile import ScannedCsv, _is_utf8, parse_scanned, scan_delivery_csv
+from radar.intake.csvfile import (
+    QUOTE,
+    ScannedCsv,
+    _is_utf8,
+    _OutsideCounts,
+    parse_scanned,
+    scan_delivery_csv,
+)
 from radar.intake.delivery import RawDelivery, Rejection, read_deliveries
 from tests.corpus import PERSONS, SIGNALS, write_delivery
 
@@ -154,6 +164,13 @@ def test_the_first_file_that_cannot_be_read_rejects_the_delivery(tmp_path: Path)
         b"\xed\xa0\x80",
         b"\xc0\xaf",
         b"x\xe2\x82",
+        b"",
+        b"\xf4\x8f\xbf\xbf",
+        b"\xf4\x90\x80\x80",
+        b"\xf5\x80\x80\x80",
+        b"\xe0\x80\x80",
+        b"a" * 1000 + b"\xff" + b"b" * 1000,
+        "é".encode() * 500 + b"\x80",
     ],
 )
 def test_utf8_validation_agrees_with_python(data: bytes) -> None:
@@ -163,3 +180,28 @@ def test_utf8_validation_agrees_with_python(data: bytes) -> None:
     except UnicodeDecodeError:
         valid = False
     assert _is_utf8(data) is valid
+
+
+def _outside_before(data: bytes, byte: int) -> list[int]:
+    """The reference: occurrences of ``byte`` outside quotes before every offset, by a loop."""
+    counts, count, quoted = [], 0, False
+    for value in data:
+        counts.append(count)
+        if value == QUOTE:
+            quoted = not quoted
+        elif value == byte and not quoted:
+            count += 1
+    return [*counts, count]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b",", b'"', b'""', b"\n", b"=", b"\xc3\xab"]), max_size=300))
+def test_delimiters_counted_outside_quotes(parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    if data.count(b'"') % 2:
+        data += b'"'
+    raw = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(raw == QUOTE)
+    offsets = np.arange(raw.size + 1)
+    counted = _OutsideCounts(raw, ord(","), quotes).before(offsets)
+    assert counted.tolist() == _outside_before(data, ord(","))

@@ -257,7 +257,13 @@ def test_with_normalised_equals_normalising_every_row(raw: str) -> None:
     frame = pl.DataFrame({"v": [raw, None, raw, "  "], "w": ["x", "x", None, "y"]})
     groups: list[norm.ByValue] = [
         (["v"], [{"n_v": norm.phone(pl.col("v"))}, {"n_v_given": pl.col("n_v").is_not_null()}]),
-        (["v", "w"], [{"n_vw": pl.concat_str(pl.col("v"), pl.col("w"))}]),
+        (
+            ["v", "w"],
+            [
+                {"__vw": pl.concat_str(pl.col("v"), pl.col("w"))},  # a step: not in the rows
+                {"n_vw": pl.col("__vw")},
+            ],
+        ),
     ]
     expected = frame.with_columns(
         norm.phone(pl.col("v")).alias("n_v"),
