@@ -381,6 +381,14 @@ def pair_weights(
 
 
 def posterior(prior: float, total_weight: F64) -> F64:
-    """Match probability from the prior and the summed weight."""
-    log_odds = np.log2(prior / (1 - prior)) + total_weight
-    return np.asarray(1.0 / (1.0 + np.exp2(-np.clip(log_odds, -60, 60))), dtype=np.float64)
+    """Match probability from the prior and the summed weight.
+
+    Computed in place in one array: at ten national years the weights are 85M pairs, and
+    each temporary of the expression would be another 680 MB."""
+    out = np.asarray(np.log2(prior / (1 - prior)) + total_weight, dtype=np.float64)
+    np.clip(out, -60, 60, out=out)
+    np.negative(out, out=out)
+    np.exp2(out, out=out)
+    out += 1.0
+    np.divide(1.0, out, out=out)
+    return out
