@@ -8,6 +8,13 @@ stage's seconds per step, CPU seconds, peak RSS (this process) and candidate pai
 ``--rules`` prints, per blocking rule, its candidate pairs, the true matches among them and the
 true matches no other rule proposes (from the synthetic truth), to judge what a rule is worth.
 ``--quality`` scores the links against the truth (``linkage.evaluate``).
+
+``--days K --day-signals N`` times the daily run at this scale: the history (every signal but
+the ``K * N`` received last) is linked in full once and its state kept under ``DIR``
+(``day-K-N/``); then each day of ``N`` signals is linked incrementally on the state the day
+before left, from a scan of the persons as the link flow does. Prints each day's seconds (wall
+and CPU), its rows, its neighbourhood and closure. ``radar bench incremental`` checks at small
+scale that such a day gives the same partition as a full relink.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from linkage.bench import SynthStore, synth_store
+from linkage.bench import BENCH_KEY, SynthStore, synth_store
 from linkage.evaluate import KEY, evaluate
+from linkage.incremental import ROW_KEY, LinkState, link_state
 from linkage.persons import block
 from linkage.pipeline import link_all
 from linkage.prepare import prepare
@@ -107,6 +115,76 @@ def rule_report(store: SynthStore, settings: LinkageSettings) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
+SIGNAL_KEY = ["region_code", "signal_id"]
+#: The link tables a day's state is made of, by their file names under ``day-K-N/``.
+STATE_TABLES = ("person_links", "edges", "model", "frequencies", "signal_families")
+
+
+def write_persons_of(persons: pl.LazyFrame, signals: pl.DataFrame, file: Path) -> None:
+    """The rows of ``persons`` of ``signals``, in their order (the store's), at ``file``."""
+    keys = signals.lazy().select(SIGNAL_KEY)
+    persons.join(keys, on=SIGNAL_KEY, how="semi", maintain_order="left").sink_parquet(file)
+
+
+def state_of(persons: Path, tables: list[pl.DataFrame]) -> LinkState:
+    """The state a run on the persons at ``persons`` leaves for the next (``link_state``;
+    ``tables``: the run's ``STATE_TABLES``)."""
+    state = link_state(pl.read_parquet(persons, columns=list(ROW_KEY)), *tables)
+    assert state is not None
+    return state
+
+
+def history_state(folder: Path, signals: pl.DataFrame, persons: pl.LazyFrame) -> LinkState:
+    """The state of the history's full link, linked and kept under ``folder`` the first time."""
+    history = folder / "persons.parquet"
+    if not (folder / "signal_families.parquet").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        write_persons_of(persons, signals, history)
+        started = time.perf_counter()
+        linked = link_all(signals, pl.scan_parquet(history), key=BENCH_KEY)
+        print(f"history: {signals.height} signals linked in {time.perf_counter() - started:.1f} s")
+        for table in STATE_TABLES:  # signal_families last: it marks a complete state
+            getattr(linked, table).write_parquet(folder / f"{table}.parquet")
+    return state_of(history, [pl.read_parquet(folder / f"{t}.parquet") for t in STATE_TABLES])
+
+
+def day_runs(
+    cache: Path, signals: pl.DataFrame, days: int, day_signals: int
+) -> list[dict[str, float]]:
+    """Link ``days`` days of ``day_signals`` signals each against the history, one by one;
+    per day its seconds (wall and CPU) and the run's statistics."""
+    ordered = signals.sort("received_on", *SIGNAL_KEY)
+    cut = signals.height - days * day_signals
+    folder = cache / f"day-{days}-{day_signals}"
+    persons = pl.scan_parquet(cache / "persons.parquet")
+    state = history_state(folder, ordered.head(cut), persons)
+    figures: list[dict[str, float]] = []
+    for day in range(days):
+        upto = ordered.head(cut + (day + 1) * day_signals)
+        file = folder / f"persons-day{day}.parquet"
+        if day == days - 1:
+            file = cache / "persons.parquet"
+        elif not file.exists():
+            write_persons_of(persons, upto, file)
+        cpu, started = time.process_time(), time.perf_counter()
+        linked = link_all(upto, pl.scan_parquet(file), key=BENCH_KEY, previous=state)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        received = upto.tail(day_signals).get_column("received_on").cast(pl.String)
+        first, last = received.min(), received.max()
+        stats = {k: v for k, v in linked.stats.items() if not k.startswith("cluster_")}
+        steps = " ".join(f"{k} {v:.2f}" for k, v in linked.seconds.items() if "_cpu" not in k)
+        print(
+            f"day {day} ({day_signals} signals received {first!r}..{last!r}): "
+            f"{wall:.1f} s wall, {cpu:.1f} s cpu; {steps}"
+        )
+        print({k: stats[k] for k in stats if k.endswith(("_rows", "_signals", "_rounds"))})
+        state = state_of(file, [getattr(linked, table) for table in STATE_TABLES])
+        figures.append({"seconds": wall, "cpu_seconds": cpu, **stats})
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"peak RSS of this process {rss:.2f} GiB (with the history's link when not kept)")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cache", type=Path, required=True)
@@ -116,6 +194,8 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--rules", action="store_true")
     parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--days", type=int, default=0)
+    parser.add_argument("--day-signals", type=int, default=1000)
     args = parser.parse_args()
     started = time.perf_counter()
     # linking scans the persons table as the link flow does (``linkage.prepare``)
@@ -129,6 +209,9 @@ def main() -> None:
         f"{time.perf_counter() - started:.1f} s"
     )
     if args.build_only:
+        return
+    if args.days:
+        day_runs(args.cache, store.signals, args.days, args.day_signals)
         return
     settings = LinkageSettings()
     if args.rules:
