@@ -11,6 +11,7 @@ local Dask cluster of ``RADAR_LINKAGE__DASK_WORKERS`` workers, or the existing c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -134,27 +135,39 @@ def link_flow(settings: LinkageSettings) -> Flow[[str, str, int, str | None, Lin
     return radar_link
 
 
+@dataclass(frozen=True)
+class LinkInput:
+    """The pseudonymised tables a link reads, written to the work directory: the link reads
+    the persons from there a few columns at a time, so the run need not hold them meanwhile."""
+
+    signals: Path
+    persons: Path
+
+    @classmethod
+    def write(cls, tables: IntakeTables, work: Path) -> LinkInput:
+        work.mkdir(parents=True, exist_ok=True)
+        staged = cls(work / "link-signals.parquet", work / "link-persons.parquet")
+        write_parquet(staged.signals, tables.signals)
+        write_parquet(staged.persons, tables.persons)
+        return staged
+
+    def remove(self) -> None:
+        self.signals.unlink(missing_ok=True)
+        self.persons.unlink(missing_ok=True)
+
+
 def link_store(
-    tables: IntakeTables,
-    work: Path,
+    staged: LinkInput,
     settings: LinkageSettings,
     previous: Snapshot,
     mode: LinkMode = "incremental",
 ) -> Linked:
-    """Hand the pseudonymised tables to ``radar-link`` through the work directory, starting
-    from the links or the model of ``previous`` (the committed snapshot) as ``mode`` says."""
-    work.mkdir(parents=True, exist_ok=True)
-    signals, persons = work / "link-signals.parquet", work / "link-persons.parquet"
-    write_parquet(signals, tables.signals)
-    write_parquet(persons, tables.persons)
-    try:
-        return link_flow(settings)(
-            str(signals),
-            str(persons),
-            partitions(settings),
-            str(previous.path) if previous.path else None,
-            mode,
-        )
-    finally:
-        signals.unlink(missing_ok=True)
-        persons.unlink(missing_ok=True)
+    """``radar-link`` on the tables ``staged`` in the work directory, starting from the links
+    or the model of ``previous`` (the committed snapshot) as ``mode`` says."""
+    return link_flow(settings)(
+        str(staged.signals),
+        str(staged.persons),
+        partitions(settings),
+        str(previous.path) if previous.path else None,
+        mode,
+    )
