@@ -260,6 +260,8 @@ def process_inbox(inbox: str, data: str, *, rebuild: bool, retrain: bool = False
         quality = _quality_dir(store)
         batch, checked, gate_quarantined = intake_gate(batch, settings.intake, quality)
         batch = pseudonymise_batch(batch, key, settings.redact)  # plaintext ends here
+        # and the run holds none of it while it links and commits: the records as read go
+        batch, read = batch.without_records(), replace(read, raws=[])
         tables, stats = merge_batch(current, batch)
         del current  # merged into ``tables``
         mode: LinkMode = ("retrain" if retrain else "relink") if rebuild else "incremental"

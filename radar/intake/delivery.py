@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -62,6 +62,16 @@ class RawDelivery:
     formula_candidates: dict[str, frozenset[str]]
     warnings: list[str] = field(default_factory=list)
 
+    def without_records(self) -> RawDelivery:
+        """This delivery without the records it read (plaintext): its id, fingerprint,
+        counts, warnings and quarantine records of unreadable records stay."""
+        return replace(
+            self,
+            signals=self.signals.clear(),
+            persons=self.persons.clear(),
+            erasures=self.erasures.clear(),
+        )
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -84,6 +94,11 @@ class BatchIntake:
     findings: pl.DataFrame
     accepted: list[RawDelivery]
     rejections: list[Rejection]
+
+    def without_records(self) -> BatchIntake:
+        """This batch with its deliveries' records as read dropped (``RawDelivery``): once the
+        batch is pseudonymised, a run holds no plaintext of them."""
+        return replace(self, accepted=[raw.without_records() for raw in self.accepted])
 
     def counts(self, delivery_id: str) -> dict[str, int]:
         """Accepted, quarantined and finding counts of one accepted delivery."""

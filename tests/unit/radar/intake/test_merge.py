@@ -100,3 +100,22 @@ def test_erasure_holds_in_a_rebuild_from_scratch(tmp_path: Path) -> None:
         assert incremental.quarantine.equals(other.quarantine)
     refused = rebuild.quarantine.filter(pl.col("reason") == "signal_erased")
     assert set(refused["delivery_id"]) == {"2024-04-30_VT25_01"} and refused.height == 2
+
+
+def test_a_batch_without_its_records_keeps_what_the_ledger_and_summary_read(
+    tmp_path: Path,
+) -> None:
+    raw = read_delivery_files(write_delivery(tmp_path / "2024-01-31_VT25_01"))
+    batch = intake_batch([raw], SETTINGS)
+    assert raw.persons.height > 0
+    kept = batch.without_records()
+    (stripped,) = kept.accepted
+    # the plaintext records as read are gone, with their columns (schemas) kept
+    for name in ("signals", "persons", "erasures"):
+        assert getattr(stripped, name).height == 0
+        assert getattr(stripped, name).schema == getattr(raw, name).schema
+    # what the ledger and the run summary read stays
+    assert (stripped.delivery_id, stripped.fingerprint) == (raw.delivery_id, raw.fingerprint)
+    assert stripped.received == raw.received and stripped.warnings == raw.warnings
+    assert kept.counts(raw.delivery_id) == batch.counts(raw.delivery_id)
+    assert kept.persons.equals(batch.persons)  # the checked rows are the batch's own
