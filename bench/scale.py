@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from linkage.bench import BENCH_KEY, SynthStore, synth_store
-from linkage.evaluate import KEY, evaluate
+from linkage.evaluate import KEY, SIGNAL_KEY, evaluate
 from linkage.incremental import ROW_KEY, LinkState, link_state
 from linkage.persons import block
 from linkage.pipeline import link_all
@@ -115,7 +115,6 @@ def rule_report(store: SynthStore, settings: LinkageSettings) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-SIGNAL_KEY = ["region_code", "signal_id"]
 #: The link tables a day's state is made of, by their file names under ``day-K-N/``.
 STATE_TABLES = ("person_links", "edges", "model", "frequencies", "signal_families")
 

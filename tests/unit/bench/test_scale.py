@@ -7,7 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from bench.scale import SIGNAL_KEY, cached_store, day_runs, write_persons_of
+from bench.scale import cached_store, day_runs, write_persons_of
+from linkage.evaluate import SIGNAL_KEY
 
 
 def test_persons_of_some_signals_keep_the_store_order(tmp_path: Path) -> None:
