@@ -76,7 +76,15 @@ def _packed(high: Rows, low: Rows) -> npt.NDArray[np.uint64]:
 
 
 def lone_attachments(
-    sig: I64, labels: I64, i: Rows, j: Rows, weight: F64, eligible: npt.NDArray[np.bool_]
+    sig: I64,
+    labels: I64,
+    i: Rows,
+    j: Rows,
+    weight: F64,
+    eligible: npt.NDArray[np.bool_],
+    *,
+    prior_odds_bits: float,
+    min_probability: float,
 ) -> npt.NDArray[np.bool_]:
     """Per candidate pair: it attaches a signal that is alone in its family to another family.
 
@@ -85,6 +93,13 @@ def lone_attachments(
     person) to a family, but never merges two families that each hold more signals: a wrong
     merge of two families costs far more than a signal left alone. Each lone signal keeps
     only its strongest such pair, so it joins one family at most.
+
+    The families compete: a lone signal is about one family at most, so the probability
+    that its best family is the one is that family's match odds over one plus the odds of
+    every family it has an ``eligible`` pair with (each family at its strongest pair; the
+    odds are ``2 ** (prior_odds_bits + weight)``). It attaches when that reaches
+    ``min_probability``: "a woman called Anna in this region" may score well against one
+    family, but not when three families of the region hold such a woman.
     """
     accepted = np.zeros(i.size, dtype=np.bool_)
     if not eligible.any():
@@ -98,10 +113,50 @@ def lone_attachments(
     chosen, si, sj = eligible_pairs[touch], si[touch], sj[touch]
     if chosen.size == 0:
         return accepted
-    frame = pl.DataFrame({"n": chosen, "s": np.where(lone[si], si, sj), "w": weight[chosen]})
-    best = frame.filter(pl.col("w") == pl.col("w").max().over("s")).unique("s", keep="first")
+    alone_side = lone[si]
+    frame = pl.DataFrame(
+        {
+            "n": chosen,
+            "s": np.where(alone_side, si, sj),
+            "f": family[np.where(alone_side, sj, si)],
+            "w": weight[chosen],
+        }
+    )
+    w = pl.col("w")
+    per_family = frame.group_by("s", "f").agg(w.max())
+    # log2 of the summed odds of a signal's families, from their largest (no overflow)
+    odds = (
+        per_family.with_columns((w + prior_odds_bits).alias("bits"))
+        .group_by("s")
+        .agg(
+            pl.col("bits").max().alias("top"),
+            _exp2(pl.col("bits") - pl.col("bits").max()).sum().alias("scaled"),
+        )
+        .select("s", (pl.col("top") + pl.col("scaled").log(2)).alias("all_bits"))
+    )
+    best = (
+        frame.filter(w == w.max().over("s"))
+        .unique("s", keep="first")
+        .join(odds, on="s")
+        .filter(
+            pl.lit(prior_odds_bits, dtype=pl.Float64) + w - _log2_one_plus(pl.col("all_bits"))
+            >= np.log2(min_probability)
+        )
+    )
     accepted[best.get_column("n").to_numpy()] = True
     return accepted
+
+
+def _log2_one_plus(bits: pl.Expr) -> pl.Expr:
+    """``log2(1 + 2 ** bits)`` without overflow."""
+    return (
+        pl.when(bits > 0).then(bits + (1 + _exp2(-bits)).log(2)).otherwise((1 + _exp2(bits)).log(2))
+    )
+
+
+def _exp2(bits: pl.Expr) -> pl.Expr:
+    """``2 ** bits``."""
+    return pl.lit(2.0, dtype=pl.Float64).pow(bits)
 
 
 def family_pairs(sig: I64, labels: I64) -> tuple[I64, I64]:

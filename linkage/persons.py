@@ -10,11 +10,14 @@ Two clusterings come out. ``person_links`` holds the person identity: a pair lin
 ``match_probability``. ``family_links`` also joins pairs that are only likely the same person
 (``family_match_probability``) and share an address or a phone line: an advice call that names
 "a boy of about 8" at the family's address links the call to the family's case, even when the
-boy's identity stays uncertain (he may be his brother). A signal that is then still alone in
-its family attaches through its best pair of ``family_attach_probability``
-(``linkage.household.lone_attachments``). Between two signals that share a person, the
-other rows link at a weak weight (``family_member_weight``: sex, age and region agree), since
-within one family few persons can be meant; recurrence then counts the known persons.
+boy's identity stays uncertain (he may be his brother). With no name or birth date in common,
+the two signals must lie within ``family_contact_days``: a dwelling changes hands. A signal
+that is then still alone in its family attaches to the family of its best pair when that
+family's odds, against those of every family it has a likely pair with, reach
+``family_attach_probability`` (``linkage.household.lone_attachments``). Between two signals
+that share a person, the other rows link at a weak weight (``family_member_weight``: sex, age
+and region agree), since within one family few persons can be meant; recurrence then counts
+the known persons.
 Families and recurrence are computed on
 ``family_links``; ``person_links`` is what the engine says about persons.
 """
@@ -53,6 +56,7 @@ from linkage.score import (
     frequency_table,
     pair_weights,
     posterior,
+    prior_odds_bits,
     term_frequencies,
     train,
 )
@@ -148,6 +152,10 @@ class LinkResult:
         )
 
 
+#: Pairs that compete with a lone signal's best family without attaching it themselves
+#: (``linkage.household.lone_attachments``) from this posterior on: below, a family's odds
+#: hardly count.
+ATTACH_COMPETITOR_PROBABILITY: Final = 0.05
 #: Pairs compared and weighed per step: bounds the temporaries (a few arrays of this length).
 _CHUNK: Final = 1 << 22
 
@@ -322,7 +330,16 @@ def link_persons(
         )[0]
 
     family_labels = clusters(person, family)
-    attach = lone_attachments(sig, family_labels, i, j, total, d.attachable)
+    attach = lone_attachments(
+        sig,
+        family_labels,
+        i,
+        j,
+        total,
+        d.attachable,
+        prior_odds_bits=prior_odds_bits(model.params.prior),
+        min_probability=s.family_attach_probability,
+    )
     if attach.any():
         family = _concat(family, edges(attach))
         family_labels = clusters(person, family)
@@ -495,7 +512,9 @@ def _decide(
     prob = posterior(params.prior, total)
     alone = same_bsn | ((prob >= s.match_probability) & ~both_bsn & score.personal)
     family_likely = prob >= s.family_match_probability
-    attach_likely = prob >= s.family_attach_probability
+    # the families a lone signal may attach to compete (``lone_attachments``): a pair too
+    # weak to attach still counts against the others
+    attach_likely = prob >= min(ATTACH_COMPETITOR_PROBABILITY, s.family_attach_probability)
     del prob
     # family context: likely the same person and reached at the same address or phone line
     contact = (levels["address"] == 1) | (levels["phone"] == 1)
@@ -513,7 +532,13 @@ def _decide(
     )
     accept = alone | in_context
     related = ~accept & ~both_bsn & contact & family_likely
-    del contact, family_likely
+    # an address or a phone line ties a pair with nothing personal in common (sex and age)
+    # only while the household may still live there: dwellings change hands
+    impersonal = np.flatnonzero(related & ~score.personal)
+    day = p.clear["received_day"]
+    apart = np.abs(day[i[impersonal]] - day[j[impersonal]])
+    related[impersonal[apart > s.family_contact_days]] = False
+    del impersonal, apart, contact, family_likely
     attachable = ~accept & ~related & ~both_bsn & score.personal & attach_likely
     clock["score"] = time.perf_counter() - started - sum(clock.values())
     return _Decisions(

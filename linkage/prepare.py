@@ -131,7 +131,10 @@ def prepare(persons: pl.DataFrame | pl.LazyFrame, signals: pl.DataFrame) -> Prep
         return source.select(*columns).collect()
 
     sig = signals.select(
-        "region_code", "signal_id", pl.col("received_on").dt.year().alias("received_year")
+        "region_code",
+        "signal_id",
+        pl.col("received_on").dt.year().alias("received_year"),
+        pl.col("received_on").cast(pl.Int32).alias("received_day"),
     )
     provenance = ["delivery_id"] if "delivery_id" in names else []
     base = read(*KEY, *provenance, *CLEAR_COLUMNS, *STRING_TOKENS)
@@ -165,6 +168,9 @@ def prepare(persons: pl.DataFrame | pl.LazyFrame, signals: pl.DataFrame) -> Prep
             .alias("sig"),
         )
     )
+    received_day = np.asarray(
+        received.get_column("received_day").fill_null(0).to_numpy(), dtype=np.int64
+    )
     del base, received
     filters: dict[str, npt.NDArray[np.uint64]] = {}
     for c in BLOOM_COLUMNS:
@@ -189,6 +195,8 @@ def prepare(persons: pl.DataFrame | pl.LazyFrame, signals: pl.DataFrame) -> Prep
         .to_numpy()
     )
     clear = {
+        # the signal's received date (days since 1970): how far apart two rows were reported
+        "received_day": received_day,
         "birth_year": np.asarray(year, dtype=np.int64),
         "implied_year": np.asarray(implied, dtype=np.int64),
         "has_age": _flag(rows.get_column("age_estimate").is_not_null()),

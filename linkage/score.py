@@ -380,12 +380,17 @@ def pair_weights(
     return out
 
 
+def prior_odds_bits(prior: float) -> float:
+    """The prior match odds in bits: a pair's posterior odds are ``2 ** (this + weight)``."""
+    return float(np.log2(prior / (1 - prior)))
+
+
 def posterior(prior: float, total_weight: F64) -> F64:
     """Match probability from the prior and the summed weight.
 
     Computed in place in one array: at ten national years the weights are 85M pairs, and
     each temporary of the expression would be another 680 MB."""
-    out = np.asarray(np.log2(prior / (1 - prior)) + total_weight, dtype=np.float64)
+    out = np.asarray(prior_odds_bits(prior) + total_weight, dtype=np.float64)
     np.clip(out, -60, 60, out=out)
     np.negative(out, out=out)
     np.exp2(out, out=out)

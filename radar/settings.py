@@ -79,10 +79,17 @@ class LinkageSettings(_Section):
         description="posterior a pair sharing an address or phone needs to join families",
     )
     family_attach_probability: float = Field(
-        0.9,
+        0.8,
         gt=0.0,
         lt=1.0,
-        description="posterior a pair needs to attach a signal alone in its family to another",
+        description="probability a signal alone in its family needs to attach to another family,"
+        " its best family's posterior odds against those of every family it may be about",
+    )
+    family_contact_days: int = Field(
+        730,
+        ge=0,
+        description="days apart two signals may be for a shared address or phone line to join"
+        " their families through a pair with no name or birth date in common",
     )
     family_member_weight: float = Field(
         5.0,

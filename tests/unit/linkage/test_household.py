@@ -51,9 +51,44 @@ def test_a_likely_match_attaches_a_lone_signal_to_one_family_only() -> None:
     i = np.array([0, 1, 2, 4, 0])
     j = np.array([2, 4, 4, 5, 5])
     weight = np.array([30.0, 20.0, 25.0, 10.0, 12.0])
-    got = lone_attachments(sig, labels, i, j, weight, np.ones(5, dtype=np.bool_)).tolist()
+    got = lone_attachments(
+        sig,
+        labels,
+        i,
+        j,
+        weight,
+        np.ones(5, dtype=np.bool_),
+        prior_odds_bits=-10.0,
+        min_probability=0.5,
+    ).tolist()
     # row 4 keeps its best family (pair 2, 25 bits), not pair 1; 0-2 would merge two families
     assert got == [False, False, True, False, True]
+
+
+def test_a_lone_signal_stays_alone_when_another_family_is_nearly_as_likely() -> None:
+    # signals 0 and 1 share a person (rows 0, 1), signals 2 and 3 too (rows 2, 3); the lone
+    # signal 4 (row 4) matches a row of each family, at 20 and 19 bits
+    sig = np.array([0, 1, 2, 3, 4])
+    labels = np.array([0, 0, 2, 2, 4])
+    i, j = np.array([0, 2]), np.array([4, 4])
+    weight = np.array([20.0, 19.0])
+
+    def attached(eligible: list[bool]) -> list[bool]:
+        return lone_attachments(
+            sig,
+            labels,
+            i,
+            j,
+            weight,
+            np.array(eligible),
+            prior_odds_bits=-10.0,
+            min_probability=0.9,
+        ).tolist()
+
+    # alone, the first family's odds are 2**10 to 1 (0.999); beside the second family's
+    # 2**9 they are 1024 to 513 (0.67)
+    assert attached([True, False]) == [True, False]
+    assert attached([True, True]) == [False, False]
 
 
 def test_family_pairs_are_the_other_rows_of_signals_sharing_a_person() -> None:

@@ -307,6 +307,37 @@ def test_a_likely_match_at_the_same_address_joins_the_family_only() -> None:
     assert family["s3"] == person["s3"]
 
 
+@pytest.mark.parametrize(("contact_days", "joins"), [(730, False), (5000, True)])
+def test_an_address_years_later_joins_no_family_without_a_name_or_birth_date(
+    contact_days: int, joins: bool
+) -> None:
+    home = {"postcode": "1234AB", "house_number": 12, "phone": "0612345678"}
+    rows = [
+        _row("s1", first_names="johanna", phone="0612345678"),
+        # the address and phone of s1, with a sex and an age only: half a year later a
+        # housemate perhaps, three years later perhaps whoever lives there then
+        _advice("s2", 1, first_names=None, age_estimate=38, **home),
+        _advice("s3", 1, first_names=None, age_estimate=41, **home),
+    ]
+    persons = pseudonymise_persons(_persons(rows + _background()), KEY, workers=1)
+    received = {"s1": dt.date(2020, 1, 1), "s2": dt.date(2020, 7, 1), "s3": dt.date(2023, 1, 1)}
+    signals = _signals(persons).with_columns(
+        pl.col("signal_id")
+        .replace_strict(received, default=dt.date(2024, 1, 1))
+        .alias("received_on")
+    )
+    settings = LinkageSettings(
+        random_pairs=2_000, family_match_probability=0.1, family_contact_days=contact_days
+    )
+    result = link_persons(persons, signals, settings, key=KEY)
+    family = {
+        r["signal_id"]: r["person_id"]
+        for r in result.family_links.filter(pl.col("person_seq") == 1).iter_rows(named=True)
+    }
+    assert family["s1"] == family["s2"]
+    assert (family["s3"] == family["s1"]) is joins
+
+
 def test_the_other_persons_of_two_signals_of_one_family_link_for_families() -> None:
     child = {"sex": "M", "first_names": None, "birth_year": None, "birth_month": None}
     rows = [
