@@ -134,17 +134,28 @@ def state_of(persons: Path, tables: list[pl.DataFrame]) -> LinkState:
 
 
 def history_state(folder: Path, signals: pl.DataFrame, persons: pl.LazyFrame) -> LinkState:
-    """The state of the history's full link, linked and kept under ``folder`` the first time."""
+    """The state of the history's full link, linked and kept under ``folder`` the first time
+    (and again when the kept one is of other settings or an older linkage method)."""
     history = folder / "persons.parquet"
-    if not (folder / "signal_families.parquet").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        write_persons_of(persons, signals, history)
-        started = time.perf_counter()
-        linked = link_all(signals, pl.scan_parquet(history), key=BENCH_KEY)
-        print(f"history: {signals.height} signals linked in {time.perf_counter() - started:.1f} s")
-        for table in STATE_TABLES:  # signal_families last: it marks a complete state
-            getattr(linked, table).write_parquet(folder / f"{table}.parquet")
-    return state_of(history, [pl.read_parquet(folder / f"{t}.parquet") for t in STATE_TABLES])
+    complete = folder / "signal_families.parquet"
+
+    def kept() -> LinkState:
+        return state_of(history, [pl.read_parquet(folder / f"{t}.parquet") for t in STATE_TABLES])
+
+    if complete.exists():
+        state = kept()
+        if state.usable(LinkageSettings(), state.rows.len(), BENCH_KEY):
+            return state
+        print("history: its kept state is of other settings or another linkage method")
+        complete.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_persons_of(persons, signals, history)
+    started = time.perf_counter()
+    linked = link_all(signals, pl.scan_parquet(history), key=BENCH_KEY)
+    print(f"history: {signals.height} signals linked in {time.perf_counter() - started:.1f} s")
+    for table in STATE_TABLES:  # signal_families last: it marks a complete state
+        getattr(linked, table).write_parquet(folder / f"{table}.parquet")
+    return kept()
 
 
 def day_runs(

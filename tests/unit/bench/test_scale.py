@@ -45,3 +45,9 @@ def test_each_day_links_only_its_neighbourhood_and_the_history_is_kept(
     again = day_runs(tmp_path, store.signals, 2, 30)
     assert "history:" not in capsys.readouterr().out  # the history's state was kept
     assert [d["fresh_rows"] for d in again] == [d["fresh_rows"] for d in days]
+    # a state of another linkage method (or other settings) is not extended: relinked
+    model = tmp_path / "day-2-30" / "model.parquet"
+    pl.read_parquet(model).with_columns(fingerprint=pl.lit("older")).write_parquet(model)
+    relinked = day_runs(tmp_path, store.signals, 2, 30)
+    assert "of other settings" in capsys.readouterr().out
+    assert all(day["neighbourhood_rows"] > 0 for day in relinked)
