@@ -30,7 +30,12 @@ columns, never a value:
   surnames agree, equal tokens give the first name level 1;
 * ``name_pair``: where the first-name filters cannot be compared and the full names do not
   agree: 1 the two rows share a name-pair token (the same first name and sex, and a person
-  of the same first name and sex in each signal), 2 both have name pairs but share none.
+  of the same first name and sex in each signal), 2 both have name pairs but share none;
+* ``time_apart``: the days between the two signals' receipt, in bands (``TIME_APART_DAYS``:
+  1 within 90 days, 2 a year, 3 two, 4 three, 5 four, 6 six years, 7 longer). Violence
+  that goes on is reported again within months or a few years, while two random signals of
+  a ten-year store lie years apart: this is the evidence that tells a family seen again
+  from a namesake born on the same day, a dozen years later.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ FEATURES: Final = (
     "age",
     "full_name_token",
     "name_pair",
+    "time_apart",
 )
 #: Number of levels per feature including level 0.
 LEVELS: Final = {
@@ -68,10 +74,13 @@ LEVELS: Final = {
     "age": 3,
     "full_name_token": 3,
     "name_pair": 3,
+    "time_apart": 8,
 }
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 _DICE_BANDS: Final = (0.95, 0.8, 0.6)
+#: The upper bounds (days) of ``time_apart`` levels 1 to 6; level 7 is anything longer.
+TIME_APART_DAYS: Final = (90, 365, 730, 1095, 1460, 2190)
 #: Address filters at least this similar are "similar address" (level 2).
 SIMILAR_ADDRESS: Final = 0.85
 
@@ -289,6 +298,14 @@ def name_pair_level(p: Prepared, i: I64, j: I64, first_name: I8, full_name: I8) 
     return level
 
 
+def time_apart_level(p: Prepared, i: I64, j: I64) -> I8:
+    """The band (``TIME_APART_DAYS``) of the days between the two rows' signals."""
+    day = p.clear["received_day"]
+    apart = np.abs(day[i] - day[j])
+    bounds = np.asarray(TIME_APART_DAYS, dtype=np.int64)
+    return np.asarray(np.searchsorted(bounds, apart, side="left") + 1, dtype=np.int8)
+
+
 def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
     """The level of every feature for the pairs ``(i[n], j[n])``."""
     first_name = first_name_level(p, i, j, name_dice(p, "bf_first_name", i, j))
@@ -313,4 +330,5 @@ def compare(p: Prepared, i: I64, j: I64) -> dict[str, I8]:
         "age": age_level(p, i, j),
         "full_name_token": full_name,
         "name_pair": name_pair_level(p, i, j, first_name, full_name),
+        "time_apart": time_apart_level(p, i, j),
     }

@@ -23,20 +23,27 @@ from linkage.prepare import Rows
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+#: Pair weights in bits, in double or (the long arrays of a national link) single precision.
+Weights = npt.NDArray[np.float64] | npt.NDArray[np.float32]
 
 
 def household_links(
     sig: I64,
     i: Rows,
     j: Rows,
-    weight: F64,
+    weight: Weights,
     eligible: npt.NDArray[np.bool_],
     *,
     min_pair_weight: float,
     min_signal_weight: float,
     min_pairs: int,
+    shared: Weights | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Per candidate pair ``(i[n], j[n])``: accepted through its two signals' context."""
+    """Per candidate pair ``(i[n], j[n])``: accepted through its two signals' context.
+
+    ``shared``: the part of each pair's ``weight`` that is evidence about its two signals, not
+    about its persons (the region that received them, the time between them). Every pair of
+    two signals carries it, so it counts once in their sum."""
     accepted = np.zeros(i.size, dtype=np.bool_)
     chosen = np.flatnonzero(eligible & (weight >= min_pair_weight))
     if chosen.size == 0:
@@ -54,6 +61,7 @@ def household_links(
             "bra": _packed(b, ra),
             "arb": _packed(a, rb),
             "w": weight[chosen],
+            "s": np.zeros(chosen.size) if shared is None else shared[chosen],
         }
     )
     del a, b, ra, rb, chosen
@@ -62,7 +70,7 @@ def household_links(
     del frame
     signal_pairs = (
         mutual.group_by("ab")
-        .agg(w.sum().alias("total"), pl.len().alias("rows"))
+        .agg(((w - pl.col("s")).sum() + pl.col("s").max()).alias("total"), pl.len().alias("rows"))
         .filter((pl.col("total") >= min_signal_weight) & (pl.col("rows") >= min_pairs))
     )
     keep = mutual.join(signal_pairs, on="ab", how="semi").get_column("n").to_numpy()

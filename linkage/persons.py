@@ -64,6 +64,7 @@ from pseudonymise.keys import MasterKey
 from radar.settings import LinkageSettings
 
 F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 
@@ -102,6 +103,16 @@ LEVEL_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "age": ("not comparable", "within 3 years", "further apart"),
     "full_name_token": ("not comparable", "same full name", "different full name"),
     "name_pair": ("not comparable", "first name and a housemate's agree", "no name pair agrees"),
+    "time_apart": (
+        "not comparable",
+        "within 90 days",
+        "within a year",
+        "within two years",
+        "within three years",
+        "within four years",
+        "within six years",
+        "further apart",
+    ),
 }
 
 
@@ -152,6 +163,9 @@ class LinkResult:
         )
 
 
+#: Features about a pair's two signals rather than its two persons: the same for every pair
+#: of two signals, counted once when household context adds their pairs up.
+SIGNAL_FEATURES: Final = ("region", "time_apart")
 #: Pairs that compete with a lone signal's best family without attaching it themselves
 #: (``linkage.household.lone_attachments``) from this posterior on: below, a family's odds
 #: hardly count.
@@ -175,7 +189,9 @@ def compare_chunked(p: Prepared, i: Rows, j: Rows, chunk: int = _CHUNK) -> dict[
 @dataclass(frozen=True, slots=True)
 class _Scores:
     total: F64  # summed weight
-    context: F64  # the weight household context sees
+    # single precision: at ten national years each array of the pairs is 85M long
+    context: F32  # the weight household context sees
+    shared: F32  # the part of it about the two signals (``household_links``)
     names_agree: npt.NDArray[np.bool_]  # evidence that the names agree
     personal: npt.NDArray[np.bool_]  # evidence about the person (a name or the birth date)
 
@@ -189,9 +205,15 @@ def _score(
     chunk: int = _CHUNK,
 ) -> _Scores:
     """What the link decisions read from the feature weights, without keeping the weights of
-    every feature of every pair (nine float arrays the length of the candidate pairs)."""
+    every feature of every pair (a float array per feature, the length of the candidate pairs)."""
     n = i.size
-    out = _Scores(np.zeros(n), np.zeros(n), np.zeros(n, np.bool_), np.zeros(n, np.bool_))
+    out = _Scores(
+        np.zeros(n),
+        np.zeros(n, np.float32),
+        np.zeros(n, np.float32),
+        np.zeros(n, np.bool_),
+        np.zeros(n, np.bool_),
+    )
     for start in range(0, n, chunk):
         part = slice(start, start + chunk)
         weights = pair_weights(
@@ -205,6 +227,7 @@ def _score(
         out.total[part] = total
         # one shared name pair shows in the pairs of both its rows: counted once in the sum
         out.context[part] = total - 0.5 * weights["name_pair"]
+        out.shared[part] = sum(weights[f] for f in SIGNAL_FEATURES)
         # housemates share a surname, an address and a phone line: a link also needs evidence
         # about the person (a first name, a birth date, a BSN)
         names = weights["first_name"] + weights["full_name_token"] + weights["name_pair"] > 0
@@ -529,6 +552,7 @@ def _decide(
         min_pair_weight=s.household_min_pair_weight,
         min_signal_weight=s.household_min_signal_weight,
         min_pairs=s.household_min_pairs,
+        shared=score.shared,
     )
     accept = alone | in_context
     related = ~accept & ~both_bsn & contact & family_likely

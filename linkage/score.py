@@ -35,8 +35,8 @@ _U_ROUNDS: Final = 2
 _U_MIN_PAIRS: Final = 200
 #: Training sessions: the blocking rule and the features it may estimate.
 SESSIONS: Final = (
-    ("first_name_birth_date", ("surname", "sex", "address", "phone", "region")),
-    ("surname_birth_date", ("first_name", "sex", "address", "phone", "region")),
+    ("first_name_birth_date", ("surname", "sex", "address", "phone", "region", "time_apart")),
+    ("surname_birth_date", ("first_name", "sex", "address", "phone", "region", "time_apart")),
     ("bsn", FEATURES),
     ("full_name", ("birth_date", "sex", "address", "phone", "region", "age")),
 )
@@ -51,6 +51,12 @@ _PREFER: Final = {
 }
 #: The other features average the identity sessions that estimate them.
 _AVERAGED: Final = ("first_name_birth_date", "surname_birth_date", "bsn")
+#: Features that weigh nothing until a session estimates their m, or while the random pairs
+#: fall nearly all (``_ONE_LEVEL``) in one level: a store of one season's signals cannot tell
+#: what time apart says, and the starting m of ``default_m`` or a few pairs' smoothed m
+#: would make up evidence (two bits against every pair).
+_NEUTRAL_UNTRAINED: Final = ("time_apart",)
+_ONE_LEVEL: Final = 0.99
 
 
 def random_pairs(p: Prepared, count: int, seed: int) -> tuple[I64, I64]:
@@ -249,9 +255,11 @@ def train(
         else:
             chosen = [v for r, v in found[f] if r in _AVERAGED]
         m_final[f] = np.mean(chosen, axis=0) if chosen else start[f]
+    untrained = [f for f in _NEUTRAL_UNTRAINED if not found[f] or u_raw[f].max() >= _ONE_LEVEL]
     if not any(rule == "bsn" for rule, _ in found["full_name_token"]):
         _full_name_from_the_names(m_final)
     _initial_no_stronger_than_a_similar_name(m_final, u)
+    _neutral(m_final, u, untrained)
     params = FSParams(m_final, u, _prior(p, bsn_pairs, sessions), sessions)
     if not _bsn_prior(p, bsn_pairs):
         params = replace(params, prior=_prior_from_candidates(params, levels, p.size))
@@ -263,6 +271,7 @@ def train(
         non_match = 1.0 - posterior(params.prior, _weight_sum(params, random_levels))
         u = _without_matches(u_raw, estimate_u(random_levels, non_match), random_levels)
         _initial_no_stronger_than_a_similar_name(m_final, u)
+        _neutral(m_final, u, untrained)
         params = replace(params, u=u)
         if not _bsn_prior(p, bsn_pairs):
             params = replace(params, prior=lower)
@@ -316,6 +325,12 @@ def _initial_no_stronger_than_a_similar_name(m: dict[str, F64], u: dict[str, F64
     set so that it weighs what a similar name (level 3, Dice >= 0.6) weighs."""
     fm, fu = m["first_name"], u["first_name"]
     fu[5] = fm[5] * fu[3] / max(fm[3], 1e-9)
+
+
+def _neutral(m: dict[str, F64], u: dict[str, F64], features: list[str]) -> None:
+    """m equal to u for ``features``: every level weighs 0 bits."""
+    for f in features:
+        m[f] = u[f].copy()
 
 
 def _bsn_prior(p: Prepared, bsn_pairs: int) -> bool:

@@ -135,7 +135,7 @@ class LinkageSettings(_Section):
         2, ge=1, description="rows of two signals that must agree to link them by context"
     )
     household_min_signal_weight: float = Field(
-        27.0, description="summed weight (bits) of those rows' best pairs to link by context"
+        29.0, description="summed weight (bits) of those rows' best pairs to link by context"
     )
     household_min_pair_weight: float = Field(
         9.0, description="weight (bits) a person pair needs to be linked by context"

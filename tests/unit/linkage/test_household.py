@@ -10,13 +10,25 @@ from linkage.household import family_pairs, household_links, lone_attachments
 SIG = np.array([0, 0, 1, 1, 2, 3], dtype=np.int64)
 
 
-def _links(pairs: list[tuple[int, int, float]], eligible: list[bool] | None = None) -> list[bool]:
+def _links(
+    pairs: list[tuple[int, int, float]],
+    eligible: list[bool] | None = None,
+    shared: list[float] | None = None,
+) -> list[bool]:
     i = np.array([p[0] for p in pairs], dtype=np.int64)
     j = np.array([p[1] for p in pairs], dtype=np.int64)
     w = np.array([p[2] for p in pairs], dtype=np.float64)
     ok = np.array(eligible if eligible is not None else [True] * len(pairs), dtype=np.bool_)
     out = household_links(
-        SIG, i, j, w, ok, min_pair_weight=10.0, min_signal_weight=25.0, min_pairs=2
+        SIG,
+        i,
+        j,
+        w,
+        ok,
+        min_pair_weight=10.0,
+        min_signal_weight=25.0,
+        min_pairs=2,
+        shared=None if shared is None else np.array(shared, dtype=np.float64),
     )
     return [bool(x) for x in out]
 
@@ -31,6 +43,14 @@ def test_one_weak_match_alone_links_nothing() -> None:
 
 def test_the_sum_must_reach_the_signal_threshold() -> None:
     assert _links([(0, 2, 11.0), (1, 3, 11.0)]) == [False, False]
+
+
+def test_evidence_about_the_two_signals_counts_once_in_their_sum() -> None:
+    # each pair holds 4 bits that are about the signals (same region, a month apart):
+    # 13 + 13 - 4 = 22 bits of the two signals' context, short of 25
+    assert _links([(0, 2, 13.0), (1, 3, 13.0)]) == [True, True]
+    assert _links([(0, 2, 13.0), (1, 3, 13.0)], shared=[4.0, 4.0]) == [False, False]
+    assert _links([(0, 2, 15.0), (1, 3, 14.0)], shared=[4.0, 4.0]) == [True, True]
 
 
 def test_each_row_keeps_only_its_best_partner() -> None:

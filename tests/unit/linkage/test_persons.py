@@ -198,12 +198,15 @@ def test_weak_rows_link_through_their_household() -> None:
         _row("m1", 1, first_names="anna", birth_year=1984, birth_month=3, birth_day=2),
         _row("m1", 2, first_names="daan", sex="M", birth_year=2015, birth_month=6, birth_day=1),
         _advice("a1", 1, first_names="anna", surname="vries", age_estimate=40),
+        _row("m1", 3, first_names="lotte", birth_year=2017, birth_month=9, birth_day=4),
         _advice("a1", 2, first_names="daan", surname="vries", sex="M", age_estimate=8),
+        _advice("a1", 3, first_names="lotte", surname="vries", age_estimate=6),
         _advice("a2", 1, first_names="anna", age_estimate=39),  # a first name alone: too weak
     ]
     ids, result = _link(family)
     assert ids[("a1", 1)] == ids[("m1", 1)]
     assert ids[("a1", 2)] == ids[("m1", 2)]
+    assert ids[("a1", 3)] == ids[("m1", 3)]
     assert ids[("a2", 1)] not in {ids[("m1", 1)], ids[("a1", 1)]}
     assert result.household_pairs >= 2
 
@@ -228,6 +231,16 @@ def test_swapped_first_name_and_surname_count_as_the_same_full_name() -> None:
     assert level["full_name_token"] == "same full name"
     assert level["first_name"] == level["surname"] == "not comparable"
     assert ids[("s1", 1)] == ids[("s2", 1)]
+
+
+def test_time_apart_weighs_nothing_in_a_store_of_one_season() -> None:
+    # every signal of this store is received on one day: its random pairs cannot tell what
+    # time apart says, and a few pairs' smoothed m would count against every pair
+    _, result = _link([_row("s1"), _row("s2")])
+    levels = result.explain(("VT01", "s1", 1), ("VT01", "s2", 1))
+    row = levels.filter(pl.col("feature") == "time_apart").row(0, named=True)
+    assert row["agreement"] == "within 90 days"
+    assert row["weight"] == 0.0
 
 
 def test_first_names_compare_through_the_full_name_when_birth_months_differ() -> None:
