@@ -397,14 +397,21 @@ def _name_pair_pairs(base: pl.DataFrame, signals: pl.DataFrame, s: LinkageSettin
     """``a, b`` (row numbers ``_r``): the name-pair pairs touching a fresh row that blocking
     every row gives (``linkage.blocking.name_pair_codes``): blocks of ``NAME_PAIR_BLOCKS``
     holding a fresh row and at most ``max_block_rows`` rows of the whole store."""
+    # only the row number beside each token: the store's tokens are many, the fresh rows'
+    # few (the other columns join the hits alone)
     tokens = (
-        base.select("_r", "_s", "_fresh", *SIGNAL_KEY, pl.col(NAME_PAIRS_COLUMN).alias(_NAME_PAIR))
+        base.select("_r", pl.col(NAME_PAIRS_COLUMN).alias(_NAME_PAIR))
         .explode(_NAME_PAIR)
         .drop_nulls(_NAME_PAIR)
     )
+    fresh_rows = base.filter("_fresh").get_column("_r")
+    fresh_tokens = tokens.filter(pl.col("_r").is_in(fresh_rows.implode())).get_column(_NAME_PAIR)
+    hits = tokens.filter(pl.col(_NAME_PAIR).is_in(fresh_tokens.unique().implode()))
+    columns = base.select("_r", "_s", "_fresh", *SIGNAL_KEY, "birth_year", "age_estimate")
+    hits = hits.join(columns, on="_r")
     shared = [c for c in ("t", "region_code") if all(c in keys for keys in NAME_PAIR_BLOCKS)]
-    hits = tokens.join(tokens.filter("_fresh").select(shared).unique(), on=shared, how="semi")
-    hits = with_bands(hits.join(base.select("_r", "birth_year", "age_estimate"), on="_r"), signals)
+    hits = hits.join(hits.filter("_fresh").select(shared).unique(), on=shared, how="semi")
+    hits = with_bands(hits, signals)
     pairs = [
         _block_pairs(hits.drop_nulls(list(keys)), list(keys), s.max_block_rows)
         for keys in NAME_PAIR_BLOCKS
@@ -448,6 +455,15 @@ def band_masks(words: int, bands: int, band_bits: int, seed: int) -> npt.NDArray
 _PRIME: Final = np.uint64(0x100000001B3)
 
 
+def _words(filters: pl.Series) -> npt.NDArray[np.uint64]:
+    """(words, rows): each word of every filter, contiguous per word. One copy of the filters
+    where none is null (a gathered column is one chunk), which at national scale is the
+    difference between a few hundred MB and a few GB of fresh memory per LSH rule."""
+    if filters.null_count():
+        return np.ascontiguousarray(bloom.to_numpy(filters).T)
+    return np.ascontiguousarray(filters.to_numpy().T)
+
+
 def _lsh_rule_pairs(
     base: pl.DataFrame, persons: pl.DataFrame, lsh: LshRule, s: LinkageSettings
 ) -> pl.DataFrame:
@@ -469,23 +485,22 @@ def _lsh_rule_pairs(
     keep = salts.is_in(salts.filter(pool.get_column("_fresh")).unique().implode())
     pool = pool.filter(keep)
     salt = salts.filter(keep).to_numpy()
-    matrix = bloom.to_numpy(persons.get_column(lsh.column)[pool.get_column("_r")])
-    valued = matrix.any(axis=1)  # an all-zero filter is no value (``linkage.prepare``)
-    pool, salt = pool.filter(pl.Series(valued)), salt[valued]
+    words = _words(persons.get_column(lsh.column)[pool.get_column("_r")])
+    valued = words.any(axis=0)  # an all-zero filter is no value (``linkage.prepare``)
+    if not valued.all():
+        pool, salt, words = pool.filter(pl.Series(valued)), salt[valued], words[:, valued]
     fresh_rows = pool.get_column("_fresh").to_numpy()
     rows = pool.select("_r", "_s", "_fresh", *group)
-    words = np.ascontiguousarray(matrix[valued].T)  # a word of every row, contiguous
-    del matrix
     full = np.full(words.shape[0], np.uint64(2**64 - 1))
     masks = band_masks(words.shape[0], s.lsh_bands, s.lsh_band_bits, s.seed)
-    word = np.empty(pool.height, dtype=np.uint64)
+    word, mixed = np.empty(pool.height, dtype=np.uint64), np.empty(pool.height, dtype=np.uint64)
     pairs = []
     for mask in (full, *masks):  # the filter itself (equal filters), then each band
         used = np.flatnonzero(mask).tolist()
         # a 64-bit mix of the group and the masked words: the rows mixing as a fresh row
         # does are the only ones that may share its band block (a collision only adds rows
         # that the exact keys then sort out)
-        mixed = salt.copy()
+        np.copyto(mixed, salt)
         for w in used:
             np.bitwise_and(words[w], mask[w], out=word)
             np.bitwise_xor(mixed, word, out=mixed)
