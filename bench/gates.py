@@ -19,6 +19,7 @@ import polars as pl
 from rich.console import Console
 
 from pseudonymise.keys import MasterKey
+from pseudonymise.note_tokens import with_note_tokens
 from pseudonymise.persons import pseudonymise_persons
 from pseudonymise.signals import PSEUDONYMISED_SIGNALS
 from publish.aggregates import aggregate
@@ -79,8 +80,10 @@ def ledger_rows(batch: BatchIntake) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=DELIVERIES.schema)
 
 
-def redacted_signals(signals: pl.DataFrame) -> pl.DataFrame:
-    """``signals`` as the pseudonymise stage stores them, with placeholder-only notes."""
+def redacted_signals(signals: pl.DataFrame, key: MasterKey) -> pl.DataFrame:
+    """``signals`` as the pseudonymise stage stores them, with placeholder-only notes (and the
+    tokens of the identifiers the synthetic notes name)."""
+    signals = with_note_tokens(signals, key)
     rng = np.random.default_rng(1)
     pick = rng.integers(0, len(REDACTED_NOTES) + 1, signals.height)
     notes = [REDACTED_NOTES[i] if i < len(REDACTED_NOTES) else None for i in pick]
@@ -112,7 +115,7 @@ def gate_tables(workdir: Path, config: SynthConfig = CONFIG) -> GateTables:
     ).rename({"true_family_id": "family_id"})
     cells = protect(pl.concat([aggregate(linked, p) for p in PERIODS]))
     return GateTables(
-        tables, ledger_rows(batch), persons, redacted_signals(tables.signals), cells, linked
+        tables, ledger_rows(batch), persons, redacted_signals(tables.signals, key), cells, linked
     )
 
 

@@ -38,6 +38,7 @@ from expectations.checks import (
 )
 from expectations.pii import RESIDUAL_PII
 from expectations.runner import Gate
+from pseudonymise.note_tokens import NOTE_TOKEN_COLUMNS
 from pseudonymise.redact import NOTE_STATUSES
 from pseudonymise.schema import BLOOM_BITS, BLOOM_COLUMNS, PSEUDONYMISED_PERSONS, TOKEN_COLUMNS
 from pseudonymise.signals import PSEUDONYMISED_SIGNALS
@@ -89,6 +90,11 @@ def _signals(signals: pl.DataFrame) -> pl.DataFrame:
         "note_status",
         "note_redacted",
         note_matches_status=redacted == pl.col("note_redacted").is_not_null(),
+        # what a note names leaves the pseudonymise stage only as keyed tokens
+        note_tokens_are_tokens=pl.concat_list(*NOTE_TOKEN_COLUMNS)
+        .list.eval(pl.element().str.contains(TOKEN_REGEX))
+        .list.all()
+        .fill_null(False),
     )
 
 
@@ -173,6 +179,7 @@ def suites() -> dict[str, list[Expectation]]:
     signals: list[Expectation] = [
         in_set("note_status", NOTE_STATUSES),
         is_true("note_matches_status"),
+        is_true("note_tokens_are_tokens"),
         *(cls(column="note_redacted") for cls in RESIDUAL_PII),
     ]
     return {

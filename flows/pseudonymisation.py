@@ -27,6 +27,7 @@ def pseudonymise_batch(batch: BatchIntake, key: MasterKey, redact: RedactSetting
     signals = pseudonymise_signals(
         batch.signals,
         batch.persons,
+        key,
         workers=redact.workers,
         deduce_cache_dir=redact.deduce_cache_dir,
     )

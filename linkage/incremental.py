@@ -53,7 +53,7 @@ _PLACEMENT: Final = {
 _HASHES: Final = f"polars {pl.__version__}"
 #: What a run links beyond the settings (blocking rules, comparisons, scoring): bumped when
 #: that changes, so that a store linked before relinks and retrains once.
-LINKAGE_METHOD: Final = 5
+LINKAGE_METHOD: Final = 6
 
 
 def row_key() -> pl.Expr:

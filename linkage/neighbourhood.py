@@ -187,14 +187,17 @@ class Neighbourhood:
     _start: pl.Series  # signal hashes every closure starts from: erased and new signals
     _state: LinkState
 
-    def close(self, rows: npt.NDArray[np.integer]) -> Closure:
-        """The closure of the signals of ``rows`` (positions), the fresh rows' signals, the
-        erased signals (their pairs' other rows are re-clustered) and new signals without a
-        person row, over the stored pairs of every kind."""
+    def close(self, rows: npt.NDArray[np.integer], signals: pl.DataFrame | None = None) -> Closure:
+        """The closure of the signals of ``rows`` (positions), of ``signals`` (``SIGNAL_KEY``),
+        the fresh rows' signals, the erased signals (their pairs' other rows are re-clustered)
+        and new signals without a person row, over the stored pairs of every kind."""
         seeds = np.zeros(self.fresh.size, dtype=np.bool_)
         seeds[np.asarray(rows, dtype=np.int64)] = True
         seeds |= self.fresh
-        start = pl.concat([self._row_signals.filter(pl.Series(seeds)), self._start]).unique()
+        starts = [self._row_signals.filter(pl.Series(seeds)), self._start]
+        if signals is not None:
+            starts.append(signals.select(signal_hash().alias("_s")).to_series())
+        start = pl.concat(starts).unique()
         graph = self._pair_signals.filter(pl.col("a") != pl.col("b"))
         closed, frontier, rounds = start, start, 0
         while frontier.len():

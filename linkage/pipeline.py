@@ -20,11 +20,14 @@ from linkage.families import link_families
 from linkage.incremental import LinkState, model_table, prepared_positions, signal_hash
 from linkage.neighbourhood import (
     SIGNAL_KEY,
+    Closure,
     Laps,
+    Neighbourhood,
     neighbourhood,
     uncovered,
     without_signals,
 )
+from linkage.notes import HELD, family_members, holders, mentions, reached_signals
 from linkage.partition import PartitionMap
 from linkage.persons import LinkResult, decided_pairs, link_persons
 from linkage.prepare import KEY
@@ -105,10 +108,13 @@ def link_all(
         model=model,
     )
     started = time.perf_counter()
-    families = link_families(result.family_links, signals, key=key)
-    judged = recurrence(signals, result.family_links, families)
+    mentioned = mentions(signals, s)
+    held = holders(persons, mentioned.get_column("token")) if mentioned.height else None
+    members = family_members(result.family_links, signals, mentioned, held, s, key)
+    families = link_families(members, signals, key=key)
+    judged = recurrence(signals, members, families)
     seconds = {**result.seconds, "families": time.perf_counter() - started}
-    return _linked(
+    linked = _linked(
         result,
         s,
         key,
@@ -118,6 +124,8 @@ def link_all(
         conform(result.edges, LINK_EDGES),
         seconds,
     )
+    linked.stats["note_members"] = members.height - result.family_links.height
+    return linked
 
 
 def _uncovered_logged() -> bool:
@@ -166,7 +174,12 @@ def _link_day(
     laps.lap("decide")
     # only the components a decisive pair reaches are linked again
     ends = decided.pairs.filter("decisive")
-    closure = near.close(np.concatenate([ends.get_column("a"), ends.get_column("b")]))
+    ends_rows = np.concatenate([ends.get_column("a"), ends.get_column("b")])
+    closure = near.close(ends_rows)
+    mentioned = mentions(signals, s)
+    held = None
+    if mentioned.height:
+        closure, held = _closed_over_notes(near, ends_rows, closure, mentioned, persons, s)
     inside = closure.signals
     sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
     closure_rows = np.flatnonzero(closure.rows.to_numpy())
@@ -183,8 +196,9 @@ def _link_day(
     )
     assert result.incremental
     laps.lap("link")
-    families = link_families(result.family_links, sub_signals, key=key)
-    judged = recurrence(sub_signals, result.family_links, families)
+    members = family_members(result.family_links, sub_signals, mentioned, held, s, key)
+    families = link_families(members, sub_signals, key=key)
+    judged = recurrence(sub_signals, members, families)
     laps.lap("families")
     present = signals.select(*SIGNAL_KEY)
     gone = pl.concat([inside, near.erased])  # re-linked here, or no longer there
@@ -213,12 +227,40 @@ def _link_day(
     laps.lap("stats")
     seconds |= laps.seconds
     linked.stats["fresh_rows"] = int(near.fresh.sum())
+    linked.stats["note_members"] = members.height - result.family_links.height
     linked.stats["candidate_pairs"] = decided.pairs.height
     linked.stats["neighbourhood_rows"] = int(near.near.sum())
     linked.stats["closure_rows"] = int(closure.rows.sum())
     linked.stats["closure_signals"] = inside.height
     linked.stats["closure_rounds"] = closure.rounds
     return linked
+
+
+def _closed_over_notes(
+    near: Neighbourhood,
+    rows: npt.NDArray[np.integer],
+    closure: Closure,
+    mentioned: pl.DataFrame,
+    persons: pl.DataFrame,
+    s: LinkageSettings,
+) -> tuple[Closure, pl.DataFrame]:
+    """The closure grown until no signal outside shares a usable note token with one inside
+    (``linkage.notes.reached_signals``), and the person rows holding its tokens: the families
+    ``note_members`` joins then lie inside it whole, as in a whole-history run."""
+    extra = mentioned.select(SIGNAL_KEY).clear()
+    while True:
+        inside = closure.signals
+        own = persons.filter(closure.rows).select(pl.concat_list(*HELD).alias("t")).explode("t")
+        tokens = pl.concat(
+            [mentioned.join(inside, on=SIGNAL_KEY, how="semi").get_column("token"), own["t"]]
+        ).drop_nulls()
+        held = holders(persons, tokens)
+        reached = reached_signals(mentioned, held, inside, s)
+        new = reached.join(inside, on=SIGNAL_KEY, how="anti")
+        if new.is_empty():
+            return closure, held
+        extra = pl.concat([extra, new])
+        closure = near.close(rows, extra)
 
 
 def _merge_at(kept: pl.DataFrame, new: pl.DataFrame, inside: npt.NDArray[np.bool_]) -> pl.DataFrame:

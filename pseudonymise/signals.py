@@ -2,7 +2,8 @@
 
 Region, dates and categories are what analysts and statistics need and identify no one; the
 note is the only field with personal data, and it leaves this stage only redacted (or withheld
-when redaction failed). A note delivered again unchanged (re-deliveries repeat notes) is
+when redaction failed), with the keyed tokens of the BSNs and phone numbers it names
+(``pseudonymise.note_tokens``). A note delivered again unchanged (re-deliveries repeat notes) is
 redacted once.
 """
 
@@ -13,23 +14,28 @@ from typing import Final
 
 import polars as pl
 
+from pseudonymise.keys import MasterKey
+from pseudonymise.note_tokens import NOTE_TOKEN_COLUMNS, note_tokens
 from pseudonymise.redact import redact_notes
 from radar.contract.schemas import INTAKE_SIGNALS, TableSchema, conform
 
 
 def _without_note() -> dict[str, pl.DataType]:
-    """The intake signal columns with ``note`` replaced by its redacted form and status."""
+    """The intake signal columns with ``note`` replaced by its redacted form, its status and
+    the tokens of the identifiers it names."""
     columns: dict[str, pl.DataType] = {}
     for name, dtype in INTAKE_SIGNALS.columns.items():
         if name == "note":
             columns["note_redacted"] = pl.String()
             columns["note_status"] = pl.String()  # empty | redacted | withheld
+            columns |= {column: pl.List(pl.String()) for column in NOTE_TOKEN_COLUMNS}
         else:
             columns[name] = dtype
     return columns
 
 
-PSEUDONYMISED_SIGNALS: Final = TableSchema("pseudonymised_signals", 1, _without_note())
+#: v2: the note's identifier tokens (``NOTE_TOKEN_COLUMNS``).
+PSEUDONYMISED_SIGNALS: Final = TableSchema("pseudonymised_signals", 2, _without_note())
 
 
 def known_per_note(
@@ -78,11 +84,13 @@ def known_per_note(
 def pseudonymise_signals(
     signals: pl.DataFrame,
     persons: pl.DataFrame,
+    key: MasterKey,
     *,
     workers: int,
     deduce_cache_dir: Path | None = None,
 ) -> pl.DataFrame:
-    """The intake signals with ``note`` replaced by ``note_redacted`` and ``note_status``.
+    """The intake signals with ``note`` replaced by ``note_redacted``, ``note_status`` and the
+    tokens of the BSNs and phone numbers it names (``NOTE_TOKEN_COLUMNS``, under ``key``).
 
     ``persons`` (the normalised intake persons of the same batch) tell the redactor which
     names, addresses and numbers each note may hold; a note in which one of them survives
@@ -106,4 +114,5 @@ def pseudonymise_signals(
     out = signals.join(redacted, on="note", how="left", maintain_order="left").with_columns(
         pl.col("note_status").fill_null("empty")
     )
+    out = pl.concat([out, note_tokens(signals.get_column("note"), key)], how="horizontal")
     return conform(out.drop("note"), PSEUDONYMISED_SIGNALS)

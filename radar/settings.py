@@ -91,6 +91,16 @@ class LinkageSettings(_Section):
         description="days apart two signals may be for a shared address or phone line to join"
         " their families through a pair with no name or birth date in common",
     )
+    note_identifiers: bool = Field(
+        True,
+        description="a signal whose note names a BSN or phone number a person row holds joins"
+        " that person's family (linkage.notes)",
+    )
+    note_max_signals: int = Field(
+        30,
+        ge=2,
+        description="a BSN or phone token named or held in more signals than this is no evidence",
+    )
     family_member_weight: float = Field(
         5.0,
         description="weight (bits) a row pair of two signals of one family needs to be linked",

@@ -192,6 +192,11 @@ CASES = [
         _set("signals", "note_status", "withheld"),
         ("signals", "expect_column_values_to_be_in_set", "note_matches_status"),
     ),
+    (
+        "a note's number kept in the clear",
+        _set("signals", "note_tok_bsn", ["111222333"]),
+        ("signals", "expect_column_values_to_be_in_set", "note_tokens_are_tokens"),
+    ),
     ("rows lost", _lost_rows, ("ledger", "expect_column_values_to_be_in_set", "nothing_lost")),
     (
         "quarantine records missing",

@@ -198,6 +198,8 @@ def test_a_day_linked_in_its_neighbourhood_equals_the_whole_history_link(
         skipped = whole.persons.skipped_rows_per_rule
         capped = [r.name for r in RULES if r.max_rows is None and r.right is None]
         assert all(skipped[name] > 0 for name in [*capped, "name_pair", "lsh_bf_surname"])
+    # what the notes name joins families: in the day's closure as in the whole history
+    assert whole.stats["note_members"] > day.stats["note_members"] > 0
     assert day.person_links.equals(whole.person_links)
     assert day.signal_families.equals(whole.signal_families)
     rows = ["left", "right", "kind"]
