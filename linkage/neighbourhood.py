@@ -45,6 +45,7 @@ hashes (``LINK_EDGES`` v2).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -169,6 +170,11 @@ class Closure:
     rounds: int  # breadth-first rounds over the stored pairs' signal graph
 
 
+#: What else signals of a closure reach: (the signals, per row of the persons table whether
+#: it is one of theirs) -> the signals they reach (``SIGNAL_KEY``), inside or not.
+Grow = Callable[[pl.DataFrame, pl.Series], pl.DataFrame]
+
+
 @dataclass(frozen=True)
 class Neighbourhood:
     """The fresh rows and their neighbours, how to block them, and how to close a part of
@@ -187,19 +193,19 @@ class Neighbourhood:
     _start: pl.Series  # signal hashes every closure starts from: erased and new signals
     _state: LinkState
 
-    def close(self, rows: npt.NDArray[np.integer], signals: pl.DataFrame | None = None) -> Closure:
-        """The closure of the signals of ``rows`` (positions), of ``signals`` (``SIGNAL_KEY``),
-        the fresh rows' signals, the erased signals (their pairs' other rows are re-clustered)
-        and new signals without a person row, over the stored pairs of every kind."""
+    def close(self, rows: npt.NDArray[np.integer], grow: Grow | None = None) -> Closure:
+        """The closure of the signals of ``rows`` (positions), the fresh rows' signals, the
+        erased signals (their pairs' other rows are re-clustered) and new signals without a
+        person row, over the stored pairs of every kind; and, with ``grow``, over what it
+        says the signals inside reach (``linkage.notes``), until neither adds a signal.
+        ``grow`` is asked about each signal once: (the signals closed since it was last asked,
+        per row of the persons table whether it is one of theirs) -> the signals they reach."""
         seeds = np.zeros(self.fresh.size, dtype=np.bool_)
         seeds[np.asarray(rows, dtype=np.int64)] = True
         seeds |= self.fresh
-        starts = [self._row_signals.filter(pl.Series(seeds)), self._start]
-        if signals is not None:
-            starts.append(signals.select(signal_hash().alias("_s")).to_series())
-        start = pl.concat(starts).unique()
+        start = pl.concat([self._row_signals.filter(pl.Series(seeds)), self._start]).unique()
         graph = self._pair_signals.filter(pl.col("a") != pl.col("b"))
-        closed, frontier, rounds = start, start, 0
+        closed, frontier, rounds, grown = start, start, 0, start.clear()
         while frontier.len():
             near_frontier = pl.col("a").is_in(frontier.implode()) | pl.col("b").is_in(
                 frontier.implode()
@@ -210,6 +216,14 @@ class Neighbourhood:
             frontier = both.filter(~both.is_in(closed.implode()))
             closed = pl.concat([closed, frontier])
             rounds += 1
+            if not frontier.len() and grow is not None:
+                # what the signals closed since the last growth reach (earlier ones' is in)
+                new = closed.filter(~closed.is_in(grown.implode())).implode()
+                grown = closed
+                now = self._signals.filter(pl.col("_s").is_in(new)).select(*SIGNAL_KEY)
+                more = grow(now, self._row_signals.is_in(new)).select(signal_hash()).to_series()
+                frontier = more.filter(~more.is_in(closed.implode())).unique().alias("_s")
+                closed = pl.concat([closed, frontier])
         inside = closed.implode()
         in_rows = self._row_signals.is_in(inside)
         edge_in = self._pair_signals.select(

@@ -20,9 +20,8 @@ from linkage.families import link_families
 from linkage.incremental import LinkState, model_table, prepared_positions, signal_hash
 from linkage.neighbourhood import (
     SIGNAL_KEY,
-    Closure,
+    Grow,
     Laps,
-    Neighbourhood,
     neighbourhood,
     uncovered,
     without_signals,
@@ -175,11 +174,12 @@ def _link_day(
     # only the components a decisive pair reaches are linked again
     ends = decided.pairs.filter("decisive")
     ends_rows = np.concatenate([ends.get_column("a"), ends.get_column("b")])
-    closure = near.close(ends_rows)
     mentioned = mentions(signals, s)
-    held = None
     if mentioned.height:
-        closure, held = _closed_over_notes(near, ends_rows, closure, mentioned, persons, s)
+        closure = near.close(ends_rows, _note_reach(mentioned, persons, s))
+        held = holders(persons, _closure_tokens(mentioned, persons, closure.signals, closure.rows))
+    else:
+        closure, held = near.close(ends_rows), None
     inside = closure.signals
     sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
     closure_rows = np.flatnonzero(closure.rows.to_numpy())
@@ -236,31 +236,25 @@ def _link_day(
     return linked
 
 
-def _closed_over_notes(
-    near: Neighbourhood,
-    rows: npt.NDArray[np.integer],
-    closure: Closure,
-    mentioned: pl.DataFrame,
-    persons: pl.DataFrame,
-    s: LinkageSettings,
-) -> tuple[Closure, pl.DataFrame]:
-    """The closure grown until no signal outside shares a usable note token with one inside
-    (``linkage.notes.reached_signals``), and the person rows holding its tokens: the families
-    ``note_members`` joins then lie inside it whole, as in a whole-history run."""
-    extra = mentioned.select(SIGNAL_KEY).clear()
-    while True:
-        inside = closure.signals
-        own = persons.filter(closure.rows).select(pl.concat_list(*HELD).alias("t")).explode("t")
-        tokens = pl.concat(
-            [mentioned.join(inside, on=SIGNAL_KEY, how="semi").get_column("token"), own["t"]]
-        ).drop_nulls()
-        held = holders(persons, tokens)
-        reached = reached_signals(mentioned, held, inside, s)
-        new = reached.join(inside, on=SIGNAL_KEY, how="anti")
-        if new.is_empty():
-            return closure, held
-        extra = pl.concat([extra, new])
-        closure = near.close(rows, extra)
+def _closure_tokens(
+    mentioned: pl.DataFrame, persons: pl.DataFrame, inside: pl.DataFrame, in_rows: pl.Series
+) -> pl.Series:
+    """The BSN and phone tokens the notes of the signals ``inside`` name or their rows hold."""
+    own = persons.filter(in_rows).select(pl.concat_list(*HELD).alias("t")).explode("t")
+    named = mentioned.join(inside, on=SIGNAL_KEY, how="semi").get_column("token")
+    return pl.concat([named, own.get_column("t")]).drop_nulls()
+
+
+def _note_reach(mentioned: pl.DataFrame, persons: pl.DataFrame, s: LinkageSettings) -> Grow:
+    """How a day's closure grows over note tokens (``Neighbourhood.close``): to every signal
+    sharing a usable one with a signal inside (``linkage.notes.reached_signals``), so that
+    the families ``note_members`` joins lie inside it whole, as in a whole-history run."""
+
+    def reach(inside: pl.DataFrame, in_rows: pl.Series) -> pl.DataFrame:
+        held = holders(persons, _closure_tokens(mentioned, persons, inside, in_rows))
+        return reached_signals(mentioned, held, inside, s)
+
+    return reach
 
 
 def _merge_at(kept: pl.DataFrame, new: pl.DataFrame, inside: npt.NDArray[np.bool_]) -> pl.DataFrame:
