@@ -1,4 +1,4 @@
-"""Identifiers a note names, as keyed tokens: what linkage may use of a note besides nothing.
+"""Identifiers a note names, as keyed tokens: the only thing linkage takes from a note.
 
 A note often names who it is about more completely than the person rows do: "Slachtoffer is
 mevr. Anna de Vries, bsn 1234.56.782", "Tel 06-12345678" on an advice call whose person row
