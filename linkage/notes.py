@@ -72,20 +72,21 @@ def holders(persons: pl.DataFrame | pl.LazyFrame, tokens: pl.Series) -> pl.DataF
     )
 
 
-def usable_tokens(mentioned: pl.DataFrame, held: pl.DataFrame, cap: int) -> pl.DataFrame:
-    """``kind, token`` of the tokens named or held in at most ``cap`` signals."""
+def usable_tokens(
+    mentioned: pl.DataFrame, held: pl.DataFrame, among: pl.DataFrame, cap: int
+) -> pl.DataFrame:
+    """``kind, token`` of the tokens of ``among`` named or held in at most ``cap`` signals
+    (``mentioned`` and ``held``: of the whole store)."""
+    on = ["kind", "token"]
     return (
         pl.concat(
-            [
-                mentioned.select(*SIGNAL_KEY, "kind", "token"),
-                held.select(*SIGNAL_KEY, "kind", "token"),
-            ]
+            [f.join(among, on=on, how="semi").select(*SIGNAL_KEY, *on) for f in (mentioned, held)]
         )
         .unique()
-        .group_by("kind", "token")
+        .group_by(on)
         .agg(pl.len().alias("_n"))
         .filter(pl.col("_n") <= cap)
-        .select("kind", "token")
+        .select(on)
     )
 
 
@@ -97,17 +98,15 @@ def reached_signals(
     ``signals`` can touch. ``mentioned`` and ``held``: of the whole store."""
     mine = pl.concat(
         [
-            mentioned.join(signals, on=SIGNAL_KEY, how="semi").select("kind", "token"),
-            held.join(signals, on=SIGNAL_KEY, how="semi").select("kind", "token"),
+            f.join(signals, on=SIGNAL_KEY, how="semi").select("kind", "token")
+            for f in (mentioned, held)
         ]
     ).unique()
-    their_mentions = mentioned.join(mine, on=["kind", "token"], how="semi")
-    their_holders = held.join(mine, on=["kind", "token"], how="semi")
-    usable = usable_tokens(their_mentions, their_holders, s.note_max_signals)
+    usable = usable_tokens(mentioned, held, mine, s.note_max_signals)
     return pl.concat(
         [
-            their_mentions.join(usable, on=["kind", "token"], how="semi").select(SIGNAL_KEY),
-            their_holders.join(usable, on=["kind", "token"], how="semi").select(SIGNAL_KEY),
+            f.join(usable, on=["kind", "token"], how="semi").select(SIGNAL_KEY)
+            for f in (mentioned, held)
         ]
     ).unique()
 
@@ -135,12 +134,7 @@ def note_members(
         )
     day = signals.select(*SIGNAL_KEY, pl.col("received_on").cast(pl.Int32).alias("_day"))
     mine = mentioned.join(day, on=SIGNAL_KEY)
-    relevant = mine.select("kind", "token").unique()
-    usable = usable_tokens(
-        mentioned.join(relevant, on=["kind", "token"], how="semi"),
-        held.join(relevant, on=["kind", "token"], how="semi"),
-        s.note_max_signals,
-    )
+    usable = usable_tokens(mentioned, held, mine.select("kind", "token"), s.note_max_signals)
     mine = mine.join(usable, on=["kind", "token"], how="semi")
     found = (
         held.join(usable, on=["kind", "token"], how="semi")

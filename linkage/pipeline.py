@@ -20,7 +20,6 @@ from linkage.families import link_families
 from linkage.incremental import LinkState, model_table, prepared_positions, signal_hash
 from linkage.neighbourhood import (
     SIGNAL_KEY,
-    Grow,
     Laps,
     neighbourhood,
     uncovered,
@@ -176,8 +175,8 @@ def _link_day(
     ends_rows = np.concatenate([ends.get_column("a"), ends.get_column("b")])
     mentioned = mentions(signals, s)
     if mentioned.height:
-        closure = near.close(ends_rows, _note_reach(mentioned, persons, s))
-        held = holders(persons, _closure_tokens(mentioned, persons, closure.signals, closure.rows))
+        reach = _NoteReach(mentioned, persons, s)
+        closure, held = near.close(ends_rows, reach), reach.held()
     else:
         closure, held = near.close(ends_rows), None
     inside = closure.signals
@@ -245,16 +244,24 @@ def _closure_tokens(
     return pl.concat([named, own.get_column("t")]).drop_nulls()
 
 
-def _note_reach(mentioned: pl.DataFrame, persons: pl.DataFrame, s: LinkageSettings) -> Grow:
-    """How a day's closure grows over note tokens (``Neighbourhood.close``): to every signal
-    sharing a usable one with a signal inside (``linkage.notes.reached_signals``), so that
-    the families ``note_members`` joins lie inside it whole, as in a whole-history run."""
+class _NoteReach:
+    """How a day's closure grows over note tokens (``Grow`` of ``Neighbourhood.close``): to
+    every signal sharing a usable one with a signal inside (``linkage.notes.reached_signals``),
+    so that the families ``note_members`` joins lie inside it whole, as in a whole-history
+    run. ``held``: the person rows holding the tokens of every signal it was asked about."""
 
-    def reach(inside: pl.DataFrame, in_rows: pl.Series) -> pl.DataFrame:
-        held = holders(persons, _closure_tokens(mentioned, persons, inside, in_rows))
-        return reached_signals(mentioned, held, inside, s)
+    def __init__(self, mentioned: pl.DataFrame, persons: pl.DataFrame, s: LinkageSettings):
+        self._mentioned, self._persons, self._s = mentioned, persons, s
+        self._held: list[pl.DataFrame] = []
 
-    return reach
+    def __call__(self, inside: pl.DataFrame, in_rows: pl.Series) -> pl.DataFrame:
+        tokens = _closure_tokens(self._mentioned, self._persons, inside, in_rows)
+        self._held.append(holders(self._persons, tokens))
+        return reached_signals(self._mentioned, self._held[-1], inside, self._s)
+
+    def held(self) -> pl.DataFrame:
+        empty = holders(self._persons.clear(), pl.Series([], dtype=pl.String))
+        return pl.concat([empty, *self._held]).unique()
 
 
 def _merge_at(kept: pl.DataFrame, new: pl.DataFrame, inside: npt.NDArray[np.bool_]) -> pl.DataFrame:
