@@ -84,11 +84,11 @@ def key_signal_hash(column: str) -> pl.Expr:
     ).hash(TOKEN_HASH_SEED)
 
 
-def prepared_positions(persons: pl.DataFrame, rows: npt.NDArray[np.integer]) -> I64:
-    """The positions in ``persons`` of its rows ``rows`` (positions), in the order
-    ``linkage.prepare`` numbers them (by ``KEY``): ``idx`` of the prepared rows of
-    ``persons[rows]`` -> position in ``persons``."""
-    order = persons.select(KEY)[rows].with_row_index("_p").sort(KEY).get_column("_p")
+def prepared_positions(taken: pl.DataFrame, rows: npt.NDArray[np.integer]) -> I64:
+    """The positions ``rows`` of the persons table's rows ``taken`` (``persons[rows]``), in
+    the order ``linkage.prepare`` numbers them (by ``KEY``): ``idx`` of the prepared rows of
+    ``taken`` -> position in the persons table."""
+    order = taken.select(KEY).with_row_index("_p").sort(KEY).get_column("_p")
     return np.asarray(np.asarray(rows, dtype=np.int64)[order.to_numpy()], dtype=np.int64)
 
 

@@ -34,12 +34,17 @@ existing columns is covered as it is. The columns ``linkage.prepare`` derives (s
 bands, filter values) are derived here from the persons table (``DERIVED``, ``with_bands``;
 tested to be equal exactly where prepare's are); a rule reading a column this module cannot
 derive makes ``uncovered`` non-empty: day runs then link the whole history and the unit
-tests fail. Scans carry integer row numbers and hashes (signal, row key, a filter's first
-word); the rows sharing a fresh row's hash are compared on the values, so a hash collision
-only adds candidates, except the row key's (``linkage.incremental.row_hash``). The day's
-rows are named by their position in the persons table from the scans to the merge: no row
-key is built for them (``prepared_positions``), and the stored pairs carry their signals'
-hashes (``LINK_EDGES`` v2).
+tests fail.
+
+The scans run on one streaming read of the persons table (``linkage.person_rows``) that
+keeps row numbers and 64-bit hashes of the signal, the row key and every blocking token and
+filter value (``_hashed``), about 1.2 GiB for six million rows instead of the 4 GiB of the
+table; a hash collision merges two blocks, about 1e-9 a day. Only the Bloom filters the LSH
+rules band are read again, one column at a time and for the rows of a fresh row's group,
+and every column only for the neighbourhood's and the closure's rows (``PersonRows.take``).
+The day's rows are named by their position in the persons table from the scans to the
+merge: no row key is built for them (``prepared_positions``), and the stored pairs carry
+their signals' hashes (``LINK_EDGES`` v2).
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ from linkage.blocking import (
     rule_cap,
 )
 from linkage.incremental import I64, LinkState, local_rows, row_hash, signal_hash
+from linkage.notes import HELD, ROW
+from linkage.person_rows import PersonRows
 from linkage.persons import LSH_RULES, Blocker
 from linkage.prepare import BIRTH_BAND_YEARS, TOKEN_HASH_SEED, Prepared
 from pseudonymise import bloom
@@ -106,16 +113,25 @@ DERIVED: Final[dict[str, pl.Expr]] = {
     },
 }
 
-#: The filter values the scans carry as their first word (null where empty); rows that share
-#: a fresh row's first words are then compared on the values themselves (``_hits``).
+#: The filter values the scans carry as 64-bit hashes (``_hashed``).
 _HASHED: Final = {name: f"bf_{name[3:]}" for name in DERIVED if name.startswith("fc_")}
 
 
-def _filter_hash(column: str) -> pl.Expr:
-    """A filter's first word, null where the filter is null: equal filters have equal first
-    words. An all-zero filter (no value in ``linkage.prepare``) passes as a word here: the
-    rows sharing a fresh row's words then compare the filters themselves."""
-    return pl.col(column).arr.get(0)
+def _hashed(value: pl.Expr) -> pl.Expr:
+    """A 64-bit hash of a token or filter value, null where the value is: the scans carry
+    these instead of the values (8 bytes a row, not 48 for a token or 64 for a filter).
+    Rows with equal values have equal hashes; two different values sharing a hash merge
+    their blocks, about (a day's values x the store's values) / 2**64 a rule: 1e-9 for a
+    day's few thousand against six million, as for the row hashes (``row_hash``)."""
+    return pl.when(value.is_not_null()).then(value.hash(TOKEN_HASH_SEED))
+
+
+def _scanned(column: str) -> pl.Expr:
+    """A blocking column as the scans carry it: token columns hashed, except the BSN and
+    phone tokens, which the notes' holders are found by (``linkage.notes.holders``)."""
+    if column.startswith("tok_") and column not in HELD:
+        return _hashed(pl.col(column)).alias(column)
+    return pl.col(column)
 
 
 #: The name-pair token column of the name-pair blocks (a row per token, ``t``).
@@ -185,6 +201,7 @@ class Neighbourhood:
     masked: dict[str, U32]  # rule -> rows in a block over its cap in the history
     pairs: pl.DataFrame  # rule, a, b: name-pair and LSH pairs of fresh rows (positions)
     erased: pl.DataFrame  # region_code, signal_id of the previous signals that are gone
+    holdings: pl.DataFrame  # per row of the persons table: ``linkage.notes`` ROW and HELD
     seconds: dict[str, float]
     _row_signals: pl.Series  # per row of the persons table: its signal hash
     _row_hashes: pl.Series  # per row of the persons table: its row hash
@@ -328,7 +345,7 @@ def _cap(rule: BlockRule, s: LinkageSettings) -> int:
 
 
 def _exact_neighbours(
-    base: pl.DataFrame, fresh: pl.DataFrame, persons: pl.DataFrame, s: LinkageSettings
+    base: pl.DataFrame, fresh: pl.DataFrame, s: LinkageSettings
 ) -> tuple[list[pl.Series], dict[str, pl.Series]]:
     """Per exact rule: the rows (``_r``) in a block of a fresh row within the cap, and the rows
     in a fresh row's block over it (masked in the day's blocking)."""
@@ -339,9 +356,9 @@ def _exact_neighbours(
         if rule.right is not None:  # one tuple against another: no cap
             right = list(rule.right)
             for a, b in ((left, right), (right, left)):
-                found.append(_hits(base, fresh, a, b, persons).get_column("_r"))
+                found.append(_hits(base, fresh, a, b).get_column("_r"))
             continue
-        hits = _hits(base, fresh, left, left, persons)
+        hits = _hits(base, fresh, left, left)
         big = (
             hits.group_by(left)
             .agg(pl.len().alias("_n"))
@@ -354,29 +371,10 @@ def _exact_neighbours(
     return found, oversized
 
 
-def _hits(
-    base: pl.DataFrame, fresh: pl.DataFrame, a: list[str], b: list[str], persons: pl.DataFrame
-) -> pl.DataFrame:
-    """``_r`` and ``b``: the rows whose ``b`` columns (none null) equal a fresh row's ``a``.
-
-    The filter values are scanned as hashes (``_HASHED``); the rows sharing a fresh row's
-    hashes then join again on the values: a collision leaves no row among the hits, and
-    blocks are counted on the values."""
-    rename = dict(zip(a, b, strict=True))
-    keys = fresh.select(a).drop_nulls().unique().rename(rename)
-    hits = _semi(base.select("_r", *b), keys)
-    hashed = [c for c in b if c in _HASHED]
-    if not hashed:
-        return hits
-    assert hashed == [rename[c] for c in a if c in _HASHED]
-
-    def values(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-        wanted = [c for c in columns if c in _HASHED]
-        rows = persons.select(_HASHED[c] for c in wanted)[frame.get_column("_r")]
-        return frame.with_columns(rows.select(DERIVED[c].alias(c) for c in wanted))
-
-    keys = values(fresh.select("_r", *a), a).select(a).drop_nulls().unique().rename(rename)
-    return values(hits, b).join(keys, on=b, how="semi")
+def _hits(base: pl.DataFrame, fresh: pl.DataFrame, a: list[str], b: list[str]) -> pl.DataFrame:
+    """``_r`` and ``b``: the rows whose ``b`` columns (none null) equal a fresh row's ``a``."""
+    keys = fresh.select(a).drop_nulls().unique().rename(dict(zip(a, b, strict=True)))
+    return _semi(base.select("_r", *b), keys)
 
 
 def _semi(frame: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
@@ -482,7 +480,7 @@ def _words(filters: pl.Series) -> npt.NDArray[np.uint64]:
 
 
 def _lsh_rule_pairs(
-    base: pl.DataFrame, persons: pl.DataFrame, lsh: LshRule, s: LinkageSettings
+    base: pl.DataFrame, persons: PersonRows, lsh: LshRule, s: LinkageSettings
 ) -> pl.DataFrame:
     """``a, b`` (row numbers ``_r``): the pairs of one LSH rule touching a fresh row that
     blocking every row gives (``linkage.blocking.lsh_codes``), from the band blocks of the
@@ -502,7 +500,7 @@ def _lsh_rule_pairs(
     keep = salts.is_in(salts.filter(pool.get_column("_fresh")).unique().implode())
     pool = pool.filter(keep)
     salt = salts.filter(keep).to_numpy()
-    words = _words(persons.get_column(lsh.column)[pool.get_column("_r")])
+    words = _words(persons.column(lsh.column, pool.get_column("_r").to_numpy()))
     valued = words.any(axis=0)  # an all-zero filter is no value (``linkage.prepare``)
     if not valued.all():
         pool, salt, words = pool.filter(pl.Series(valued)), salt[valued], words[:, valued]
@@ -533,7 +531,7 @@ def _lsh_rule_pairs(
     return pl.concat(pairs).unique()
 
 
-def _lsh_pairs(base: pl.DataFrame, persons: pl.DataFrame, s: LinkageSettings) -> pl.DataFrame:
+def _lsh_pairs(base: pl.DataFrame, persons: PersonRows, s: LinkageSettings) -> pl.DataFrame:
     """``rule, a, b`` (row numbers ``_r``): the LSH pairs of fresh rows of every rule, with
     the focus of ``lsh_unresolved_only`` judged on the whole store."""
     found = pl.concat(
@@ -578,25 +576,28 @@ def _block_pairs(rows: pl.DataFrame, on: list[str], cap: int) -> pl.DataFrame:
 
 
 def neighbourhood(
-    persons: pl.DataFrame, signals: pl.DataFrame, state: LinkState, s: LinkageSettings
+    persons: PersonRows, signals: pl.DataFrame, state: LinkState, s: LinkageSettings
 ) -> Neighbourhood:
-    """The fresh rows of ``persons`` under ``state`` and their neighbours (module docstring)."""
+    """The fresh rows of ``persons`` under ``state`` and their neighbours (module docstring),
+    from one scan of the columns blocking reads, the keys hashed (``_scanned``)."""
     assert state.families is not None
     clock = Laps("neighbourhood_")
     read = blocking_columns() - {*DERIVED, *BIRTH_BANDS, _NAME_PAIR}
-    base = persons.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"),
+    base = persons.columns(
         signal_hash().alias("_s"),
         row_hash().alias("_h"),
-        *dict.fromkeys((*SIGNAL_KEY, *sorted(read), "birth_year", "age_estimate")),
-        NAME_PAIRS_COLUMN,
+        *dict.fromkeys((*ROW, *HELD)),
+        *(_scanned(c) for c in sorted(read - {*ROW, *HELD})),
+        "birth_year",
+        "age_estimate",
+        pl.col(NAME_PAIRS_COLUMN).list.eval(_hashed(pl.element())),
         *(expr.alias(name) for name, expr in DERIVED.items() if name not in _HASHED),
-        *(_filter_hash(bf).alias(fc) for fc, bf in _HASHED.items()),
-    )
+        *(_hashed(DERIVED[fc]).alias(fc) for fc in _HASHED),
+    ).with_row_index("_r")
     base = base.with_columns(pl.col("_h").is_in(state.rows.implode()).not_().alias("_fresh"))
     fresh = base.filter("_fresh")
     clock.lap("fresh")
-    near, oversized = _exact_neighbours(base, fresh, persons, s)
+    near, oversized = _exact_neighbours(base, fresh, s)
     clock.lap("exact")
     named = _name_pair_pairs(base, signals, s).select(pl.lit("name_pair").alias("rule"), "a", "b")
     clock.lap("name_pairs")
@@ -624,6 +625,7 @@ def neighbourhood(
         masked=masked,
         pairs=found,
         erased=erased.select(*SIGNAL_KEY),
+        holdings=base.select(*ROW, *HELD),
         seconds=clock.seconds,
         _row_signals=base.get_column("_s"),
         _row_hashes=base.get_column("_h"),

@@ -27,6 +27,7 @@ from linkage.neighbourhood import (
 )
 from linkage.notes import HELD, family_members, holders, mentions, reached_signals
 from linkage.partition import PartitionMap
+from linkage.person_rows import PersonRows
 from linkage.persons import LinkResult, decided_pairs, link_persons
 from linkage.prepare import KEY
 from linkage.recurrence import recurrence
@@ -88,7 +89,7 @@ def link_all(
     ):
         return _link_day(
             signals,
-            persons.collect() if isinstance(persons, pl.LazyFrame) else persons,
+            PersonRows(persons, height),
             s,
             key=key,
             run_partitions=run_partitions,
@@ -142,7 +143,7 @@ def _uncovered_logged() -> bool:
 
 def _link_day(
     signals: pl.DataFrame,
-    persons: pl.DataFrame,
+    persons: PersonRows,
     s: LinkageSettings,
     *,
     key: MasterKey | None,
@@ -158,8 +159,8 @@ def _link_day(
     laps.lap("neighbourhood")
     # the day's rows by their position in ``persons``, in prepare's order
     near_rows = np.flatnonzero(near.near.to_numpy())
-    near_positions = prepared_positions(persons, near_rows)
-    near_persons = persons.filter(near.near)  # the rows ``near_rows``
+    near_persons = persons.take(near_rows)
+    near_positions = prepared_positions(near_persons, near_rows)
     decided = decided_pairs(
         near_persons,
         signals.join(near_persons.select(SIGNAL_KEY).unique(), on=list(SIGNAL_KEY), how="semi"),
@@ -175,23 +176,24 @@ def _link_day(
     ends_rows = np.concatenate([ends.get_column("a"), ends.get_column("b")])
     mentioned = mentions(signals, s)
     if mentioned.height:
-        reach = _NoteReach(mentioned, persons, s)
+        reach = _NoteReach(mentioned, near.holdings, s)
         closure, held = near.close(ends_rows, reach), reach.held()
     else:
         closure, held = near.close(ends_rows), None
     inside = closure.signals
     sub_signals = signals.join(inside, on=list(SIGNAL_KEY), how="semi")
     closure_rows = np.flatnonzero(closure.rows.to_numpy())
+    closure_persons = persons.take(closure_rows)
     laps.lap("closure")
     result = link_persons(
-        persons.filter(closure.rows),  # the rows ``closure_rows``
+        closure_persons,
         sub_signals,
         s,
         key=key,
         run_partitions=run_partitions,
         partitions=partitions,
         previous=closure.state,
-        blocking=decided.blocking(prepared_positions(persons, closure_rows)),
+        blocking=decided.blocking(prepared_positions(closure_persons, closure_rows)),
     )
     assert result.incremental
     laps.lap("link")
@@ -236,10 +238,11 @@ def _link_day(
 
 
 def _closure_tokens(
-    mentioned: pl.DataFrame, persons: pl.DataFrame, inside: pl.DataFrame, in_rows: pl.Series
+    mentioned: pl.DataFrame, holdings: pl.DataFrame, inside: pl.DataFrame, in_rows: pl.Series
 ) -> pl.Series:
-    """The BSN and phone tokens the notes of the signals ``inside`` name or their rows hold."""
-    own = persons.filter(in_rows).select(pl.concat_list(*HELD).alias("t")).explode("t")
+    """The BSN and phone tokens the notes of the signals ``inside`` name or their rows hold
+    (``holdings``: ``Neighbourhood.holdings``)."""
+    own = holdings.filter(in_rows).select(pl.concat_list(*HELD).alias("t")).explode("t")
     named = mentioned.join(inside, on=SIGNAL_KEY, how="semi").get_column("token")
     return pl.concat([named, own.get_column("t")]).drop_nulls()
 
@@ -250,8 +253,8 @@ class _NoteReach:
     so that the families ``note_members`` joins lie inside it whole, as in a whole-history
     run. ``held``: the person rows holding the tokens of every signal it was asked about."""
 
-    def __init__(self, mentioned: pl.DataFrame, persons: pl.DataFrame, s: LinkageSettings):
-        self._mentioned, self._persons, self._s = mentioned, persons, s
+    def __init__(self, mentioned: pl.DataFrame, holdings: pl.DataFrame, s: LinkageSettings):
+        self._mentioned, self._persons, self._s = mentioned, holdings, s
         self._held: list[pl.DataFrame] = []
 
     def __call__(self, inside: pl.DataFrame, in_rows: pl.Series) -> pl.DataFrame:

@@ -147,14 +147,19 @@ TIGHT = SETTINGS.model_copy(update={"max_block_rows": 3, "max_address_block_rows
 
 
 @pytest.mark.parametrize("settings", [SETTINGS, TIGHT], ids=["default caps", "tight caps"])
+@pytest.mark.parametrize("stored", [False, True], ids=["in-memory", "stored"])
 def test_a_day_linked_in_its_neighbourhood_equals_the_whole_history_link(
     small_synth: SynthStore,
     history: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
     settings: LinkageSettings,
+    stored: bool,
+    tmp_path: Path,
 ) -> None:
     """With the previous families in the state, a run links only the fresh rows'
     neighbourhood (``linkage.neighbourhood``) and carries the rest: the tables are those of
-    the incremental link of the whole history, with a re-delivered and an erased signal."""
+    the incremental link of the whole history, with a re-delivered and an erased signal.
+    ``stored``: the day reads the persons table from its Parquet file, as the link flow
+    gives it (``linkage.person_rows``), instead of a table in memory."""
     _, signals_before, persons_before = history
     before = link_all(signals_before, persons_before, settings, key=BENCH_KEY)
     state = link_state(
@@ -179,7 +184,10 @@ def test_a_day_linked_in_its_neighbourhood_equals_the_whole_history_link(
         .alias("delivery_id")
     )
     signals = small_synth.signals.filter(signal != erased)
-    day = link_all(signals, persons, settings, key=BENCH_KEY, previous=state)
+    if stored:
+        persons.write_parquet(tmp_path / "persons.parquet", row_group_size=1_000)
+    source = pl.scan_parquet(tmp_path / "persons.parquet") if stored else persons
+    day = link_all(signals, source, settings, key=BENCH_KEY, previous=state)
     whole = link_all(
         signals, persons, settings, key=BENCH_KEY, previous=replace(state, families=None)
     )
