@@ -68,7 +68,9 @@ def link_all(
     """Link every person row of ``persons`` and judge every signal of ``signals``.
 
     ``persons`` may be a scan of the stored table (``pl.scan_parquet``): a full link then
-    reads it a few columns at a time (``linkage.prepare``) and never holds all of it.
+    reads it a few columns at a time (``linkage.prepare``) and never holds all of it, and a
+    day's run hashes of a few columns of every row and every column of a few rows
+    (``linkage.person_rows``).
 
     ``run_partitions``, ``partitions``, ``previous`` and ``model``: see
     ``linkage.persons.link_persons``. Families and recurrence are judged on all signals; with a
@@ -254,16 +256,16 @@ class _NoteReach:
     run. ``held``: the person rows holding the tokens of every signal it was asked about."""
 
     def __init__(self, mentioned: pl.DataFrame, holdings: pl.DataFrame, s: LinkageSettings):
-        self._mentioned, self._persons, self._s = mentioned, holdings, s
+        self._mentioned, self._holdings, self._s = mentioned, holdings, s
         self._held: list[pl.DataFrame] = []
 
     def __call__(self, inside: pl.DataFrame, in_rows: pl.Series) -> pl.DataFrame:
-        tokens = _closure_tokens(self._mentioned, self._persons, inside, in_rows)
-        self._held.append(holders(self._persons, tokens))
+        tokens = _closure_tokens(self._mentioned, self._holdings, inside, in_rows)
+        self._held.append(holders(self._holdings, tokens))
         return reached_signals(self._mentioned, self._held[-1], inside, self._s)
 
     def held(self) -> pl.DataFrame:
-        empty = holders(self._persons.clear(), pl.Series([], dtype=pl.String))
+        empty = holders(self._holdings.clear(), pl.Series([], dtype=pl.String))
         return pl.concat([empty, *self._held]).unique()
 
 
