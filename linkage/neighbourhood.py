@@ -71,13 +71,14 @@ from linkage.blocking import (
     rule_cap,
 )
 from linkage.incremental import I64, LinkState, local_rows, row_hash, signal_hash
-from linkage.notes import HELD, ROW
+from linkage.notes import HELD
 from linkage.person_rows import PersonRows
 from linkage.persons import LSH_RULES, Blocker
 from linkage.prepare import BIRTH_BAND_YEARS, TOKEN_HASH_SEED, Prepared
 from pseudonymise import bloom
 from pseudonymise.schema import PSEUDONYMISED_PERSONS
 from pseudonymise.tokens import NAME_PAIRS_COLUMN
+from radar.contract.vocabulary import PERSON_KEY
 from radar.settings import LinkageSettings
 
 SIGNAL_KEY: Final = ("region_code", "signal_id")
@@ -201,7 +202,7 @@ class Neighbourhood:
     masked: dict[str, U32]  # rule -> rows in a block over its cap in the history
     pairs: pl.DataFrame  # rule, a, b: name-pair and LSH pairs of fresh rows (positions)
     erased: pl.DataFrame  # region_code, signal_id of the previous signals that are gone
-    holdings: pl.DataFrame  # per row of the persons table: ``linkage.notes`` ROW and HELD
+    holdings: pl.DataFrame  # per row of the persons table: PERSON_KEY and ``linkage.notes.HELD``
     seconds: dict[str, float]
     _row_signals: pl.Series  # per row of the persons table: its signal hash
     _row_hashes: pl.Series  # per row of the persons table: its row hash
@@ -471,12 +472,18 @@ _PRIME: Final = np.uint64(0x100000001B3)
 
 
 def _words(filters: pl.Series) -> npt.NDArray[np.uint64]:
-    """(words, rows): each word of every filter, contiguous per word. One copy of the filters
-    where none is null (a gathered column is one chunk), which at national scale is the
-    difference between a few hundred MB and a few GB of fresh memory per LSH rule."""
-    if filters.null_count():
-        return np.ascontiguousarray(bloom.to_numpy(filters).T)
-    return np.ascontiguousarray(filters.to_numpy().T)
+    """(words, rows): each word of every filter, contiguous per word (null filters all zero).
+    Filled a chunk at a time (a streaming read gives several), so the filters are copied once
+    and at most one chunk more: at national scale the difference between a few hundred MB and
+    a few GB of fresh memory per LSH rule."""
+    dtype = filters.dtype
+    assert isinstance(dtype, pl.Array)
+    words = np.empty((dtype.size, filters.len()), dtype=np.uint64)
+    start = 0
+    for chunk in filters.get_chunks():
+        words[:, start : start + chunk.len()] = bloom.to_numpy(chunk).T
+        start += chunk.len()
+    return words
 
 
 def _lsh_rule_pairs(
@@ -586,8 +593,8 @@ def neighbourhood(
     base = persons.columns(
         signal_hash().alias("_s"),
         row_hash().alias("_h"),
-        *dict.fromkeys((*ROW, *HELD)),
-        *(_scanned(c) for c in sorted(read - {*ROW, *HELD})),
+        *dict.fromkeys((*PERSON_KEY, *HELD)),
+        *(_scanned(c) for c in sorted(read - {*PERSON_KEY, *HELD})),
         "birth_year",
         "age_estimate",
         pl.col(NAME_PAIRS_COLUMN).list.eval(_hashed(pl.element())),
@@ -625,7 +632,7 @@ def neighbourhood(
         masked=masked,
         pairs=found,
         erased=erased.select(*SIGNAL_KEY),
-        holdings=base.select(*ROW, *HELD),
+        holdings=base.select(*PERSON_KEY, *HELD),
         seconds=clock.seconds,
         _row_signals=base.get_column("_s"),
         _row_hashes=base.get_column("_h"),

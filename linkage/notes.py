@@ -26,10 +26,9 @@ import polars as pl
 from linkage.cluster import id_key, keyed_ids
 from pseudonymise.keys import MasterKey
 from pseudonymise.note_tokens import NOTE_TOKEN_COLUMNS
+from radar.contract.vocabulary import PERSON_KEY, SIGNAL_KEY
 from radar.settings import LinkageSettings
 
-SIGNAL_KEY: Final = ["region_code", "signal_id"]
-ROW: Final = [*SIGNAL_KEY, "person_seq"]
 #: The person token columns a note's tokens are compared with (one key each).
 HELD: Final = tuple(NOTE_TOKEN_COLUMNS.values())
 _PHONE: Final = NOTE_TOKEN_COLUMNS["note_tok_phone"]
@@ -61,11 +60,11 @@ def holders(persons: pl.DataFrame | pl.LazyFrame, tokens: pl.Series) -> pl.DataF
     """``region_code, signal_id, person_seq, kind, token``: a row per person row holding one of
     ``tokens`` as its BSN or phone token."""
     wanted = tokens.unique().implode()
-    frame = persons.lazy().select(*ROW, *HELD)
+    frame = persons.lazy().select(*PERSON_KEY, *HELD)
     return pl.concat(
         [
             frame.filter(pl.col(c).is_in(wanted))
-            .select(*ROW, pl.lit(c).alias("kind"), pl.col(c).alias("token"))
+            .select(*PERSON_KEY, pl.lit(c).alias("kind"), pl.col(c).alias("token"))
             .collect()
             for c in HELD
         ]
@@ -138,7 +137,7 @@ def note_members(
     mine = mine.join(usable, on=["kind", "token"], how="semi")
     found = (
         held.join(usable, on=["kind", "token"], how="semi")
-        .join(person_ids.select(*ROW, "person_id").drop_nulls("person_id"), on=ROW)
+        .join(person_ids.select(*PERSON_KEY, "person_id").drop_nulls("person_id"), on=PERSON_KEY)
         .join(day.rename({"_day": "_held_day"}), on=SIGNAL_KEY)
         .select("kind", "token", "person_id", "_held_day")
     )
