@@ -32,6 +32,7 @@ import polars as pl
 from linkage.bench import BENCH_KEY, SynthStore, synth_store
 from linkage.evaluate import KEY, SIGNAL_KEY, evaluate
 from linkage.incremental import ROW_KEY, LinkState, link_state
+from linkage.person_file import PersonFile, laid_out
 from linkage.persons import block
 from linkage.pipeline import link_all
 from linkage.prepare import prepare
@@ -119,10 +120,14 @@ def rule_report(store: SynthStore, settings: LinkageSettings) -> pl.DataFrame:
 STATE_TABLES = ("person_links", "edges", "model", "frequencies", "signal_families")
 
 
-def write_persons_of(persons: pl.LazyFrame, signals: pl.DataFrame, file: Path) -> None:
-    """The rows of ``persons`` of ``signals``, in their order (the store's), at ``file``."""
+def write_persons_of(
+    persons: pl.LazyFrame, signals: pl.DataFrame, file: Path, *, link_file: bool = False
+) -> None:
+    """The rows of ``persons`` of ``signals``, in their order (the store's), at ``file``;
+    with ``link_file``, laid out as the link flow writes them (``linkage.person_file``)."""
     keys = signals.lazy().select(SIGNAL_KEY)
-    persons.join(keys, on=SIGNAL_KEY, how="semi", maintain_order="left").sink_parquet(file)
+    rows = persons.join(keys, on=SIGNAL_KEY, how="semi", maintain_order="left")
+    (laid_out(rows) if link_file else rows).sink_parquet(file)
 
 
 def state_of(persons: Path, tables: list[pl.DataFrame]) -> LinkState:
@@ -171,13 +176,11 @@ def day_runs(
     figures: list[dict[str, float]] = []
     for day in range(days):
         upto = ordered.head(cut + (day + 1) * day_signals)
-        file = folder / f"persons-day{day}.parquet"
-        if day == days - 1:
-            file = cache / "persons.parquet"
-        elif not file.exists():
-            write_persons_of(persons, upto, file)
+        file = folder / f"link-persons-day{day}.parquet"  # as the link flow writes them
+        if not file.exists():
+            write_persons_of(persons, upto, file, link_file=True)
         cpu, started = time.process_time(), time.perf_counter()
-        linked = link_all(upto, pl.scan_parquet(file), key=BENCH_KEY, previous=state)
+        linked = link_all(upto, PersonFile(file), key=BENCH_KEY, previous=state)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         received = upto.tail(day_signals).get_column("received_on").cast(pl.String)
         first, last = received.min(), received.max()

@@ -23,6 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from linkage.incremental import ROW_KEY, LinkState, fingerprint, link_state
 from linkage.partition import Partition, compare_partition
+from linkage.person_file import PersonFile, laid_out
 from linkage.pipeline import Linked, link_all
 from linkage.schema import (
     LINK_EDGES,
@@ -101,7 +102,7 @@ def radar_link(
     same_settings = state is not None and state.fingerprint == fingerprint(settings.linkage, key)
     linked = link_all(
         pl.read_parquet(signals),
-        pl.scan_parquet(persons),  # read a few columns at a time (``linkage.prepare``)
+        PersonFile(Path(persons)),  # read a few columns or rows at a time
         settings.linkage,
         key=key,
         run_partitions=_submit_all if partitions else None,
@@ -138,7 +139,8 @@ def link_flow(settings: LinkageSettings) -> Flow[[str, str, int, str | None, Lin
 @dataclass(frozen=True)
 class LinkInput:
     """The pseudonymised tables a link reads, written to the work directory: the link reads
-    the persons from there a few columns at a time, so the run need not hold them meanwhile."""
+    the persons from there a few columns or rows at a time, so the run need not hold them
+    meanwhile (laid out for those reads: ``linkage.person_file``)."""
 
     signals: Path
     persons: Path
@@ -148,8 +150,12 @@ class LinkInput:
         work.mkdir(parents=True, exist_ok=True)
         staged = cls(work / "link-signals.parquet", work / "link-persons.parquet")
         write_parquet(staged.signals, tables.signals)
-        write_parquet(staged.persons, tables.persons)
+        write_parquet(staged.persons, laid_out(tables.persons))
         return staged
+
+    def read_persons(self) -> pl.DataFrame:
+        """The persons table as written."""
+        return PersonFile(self.persons).scan().collect()
 
     def remove(self) -> None:
         self.signals.unlink(missing_ok=True)

@@ -272,7 +272,7 @@ def process_inbox(inbox: str, data: str, *, rebuild: bool, retrain: bool = False
         tables = replace(tables, persons=tables.persons.clear())
         try:
             linked = link_store(staged, settings.linkage, store.current(), mode)
-            tables = replace(tables, persons=pl.read_parquet(staged.persons))
+            tables = replace(tables, persons=staged.read_persons())
         finally:
             staged.remove()
         new_ledger = upsert(ledger, ledger_rows(batch))

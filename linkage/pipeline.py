@@ -27,6 +27,7 @@ from linkage.neighbourhood import (
 )
 from linkage.notes import HELD, family_members, holders, mentions, reached_signals
 from linkage.partition import PartitionMap
+from linkage.person_file import PersonFile
 from linkage.person_rows import PersonRows
 from linkage.persons import LinkResult, decided_pairs, link_persons
 from linkage.prepare import KEY
@@ -56,7 +57,7 @@ class Linked:
 
 def link_all(
     signals: pl.DataFrame,
-    persons: pl.DataFrame | pl.LazyFrame,
+    persons: pl.DataFrame | pl.LazyFrame | PersonFile,
     settings: LinkageSettings | None = None,
     *,
     key: MasterKey | None = None,
@@ -67,10 +68,10 @@ def link_all(
 ) -> Linked:
     """Link every person row of ``persons`` and judge every signal of ``signals``.
 
-    ``persons`` may be a scan of the stored table (``pl.scan_parquet``): a full link then
-    reads it a few columns at a time (``linkage.prepare``) and never holds all of it, and a
-    day's run hashes of a few columns of every row and every column of a few rows
-    (``linkage.person_rows``).
+    ``persons`` may be stored: a link file (``linkage.person_file``, as the link flow writes
+    it) or a scan of a table (``pl.scan_parquet``). A full link then reads it a few columns at
+    a time (``linkage.prepare``) and never holds all of it, and a day's run hashes of a few
+    columns of every row and every column of a few rows (``linkage.person_rows``).
 
     ``run_partitions``, ``partitions``, ``previous`` and ``model``: see
     ``linkage.persons.link_persons``. Families and recurrence are judged on all signals; with a
@@ -78,11 +79,9 @@ def link_all(
     neighbourhood (``linkage.neighbourhood``), and every other signal keeps what it had.
     """
     s = settings or LinkageSettings()
-    height = (
-        persons.select(pl.len()).collect().item()
-        if isinstance(persons, pl.LazyFrame)
-        else persons.height
-    )
+    rows = PersonRows(persons)
+    height = rows.height
+    table = persons.scan() if isinstance(persons, PersonFile) else persons
     if (
         previous is not None
         and previous.families is not None
@@ -91,7 +90,7 @@ def link_all(
     ):
         return _link_day(
             signals,
-            PersonRows(persons, height),
+            rows,
             s,
             key=key,
             run_partitions=run_partitions,
@@ -99,7 +98,7 @@ def link_all(
             previous=previous,
         )
     result = link_persons(
-        persons,
+        table,
         signals,
         s,
         key=key,
@@ -110,7 +109,7 @@ def link_all(
     )
     started = time.perf_counter()
     mentioned = mentions(signals, s)
-    held = holders(persons, mentioned.get_column("token")) if mentioned.height else None
+    held = holders(table, mentioned.get_column("token")) if mentioned.height else None
     members = family_members(result.family_links, signals, mentioned, held, s, key)
     families = link_families(members, signals, key=key)
     judged = recurrence(signals, members, families)

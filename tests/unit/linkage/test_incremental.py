@@ -14,6 +14,7 @@ from linkage import pipeline
 from linkage.bench import BENCH_KEY, SynthStore
 from linkage.blocking import RULES
 from linkage.incremental import LinkState, fingerprint, link_state, row_key, signal_hash
+from linkage.person_file import PersonFile, laid_out
 from linkage.pipeline import Linked, _merge_at, link_all
 from linkage.schema import LINK_EDGES
 from pseudonymise.keys import MasterKey
@@ -147,7 +148,7 @@ TIGHT = SETTINGS.model_copy(update={"max_block_rows": 3, "max_address_block_rows
 
 
 @pytest.mark.parametrize("settings", [SETTINGS, TIGHT], ids=["default caps", "tight caps"])
-@pytest.mark.parametrize("stored", [False, True], ids=["in-memory", "stored"])
+@pytest.mark.parametrize("stored", [False, True], ids=["in-memory", "link-file"])
 def test_a_day_linked_in_its_neighbourhood_equals_the_whole_history_link(
     small_synth: SynthStore,
     history: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
@@ -158,8 +159,8 @@ def test_a_day_linked_in_its_neighbourhood_equals_the_whole_history_link(
     """With the previous families in the state, a run links only the fresh rows'
     neighbourhood (``linkage.neighbourhood``) and carries the rest: the tables are those of
     the incremental link of the whole history, with a re-delivered and an erased signal.
-    ``stored``: the day reads the persons table from its Parquet file, as the link flow
-    gives it (``linkage.person_rows``), instead of a table in memory."""
+    ``stored``: the day reads the persons table from the link file the link flow writes
+    (``linkage.person_file``, small row groups), instead of a table in memory."""
     _, signals_before, persons_before = history
     before = link_all(signals_before, persons_before, settings, key=BENCH_KEY)
     state = link_state(
@@ -184,9 +185,10 @@ def test_a_day_linked_in_its_neighbourhood_equals_the_whole_history_link(
         .alias("delivery_id")
     )
     signals = small_synth.signals.filter(signal != erased)
+    source: pl.DataFrame | PersonFile = persons
     if stored:
-        persons.write_parquet(tmp_path / "persons.parquet", row_group_size=1_000)
-    source = pl.scan_parquet(tmp_path / "persons.parquet") if stored else persons
+        laid_out(persons).write_parquet(tmp_path / "persons.parquet", row_group_size=1_000)
+        source = PersonFile(tmp_path / "persons.parquet")
     day = link_all(signals, source, settings, key=BENCH_KEY, previous=state)
     whole = link_all(
         signals, persons, settings, key=BENCH_KEY, previous=replace(state, families=None)
