@@ -127,7 +127,10 @@ def write_persons_of(
     with ``link_file``, laid out as the link flow writes them (``linkage.person_file``)."""
     keys = signals.lazy().select(SIGNAL_KEY)
     rows = persons.join(keys, on=SIGNAL_KEY, how="semi", maintain_order="left")
-    (laid_out(rows) if link_file else rows).sink_parquet(file)
+    if link_file:
+        laid_out(rows).sink_parquet(file, compression="lz4")  # as ``flows.linking`` writes
+    else:
+        rows.sink_parquet(file)
 
 
 def state_of(persons: Path, tables: list[pl.DataFrame]) -> LinkState:

@@ -150,7 +150,9 @@ class LinkInput:
         work.mkdir(parents=True, exist_ok=True)
         staged = cls(work / "link-signals.parquet", work / "link-persons.parquet")
         write_parquet(staged.signals, tables.signals)
-        write_parquet(staged.persons, laid_out(tables.persons))
+        # the run's own file, read back within the run: lz4 writes the national table in
+        # about the time zstd takes for the plain table (9.4 s against 9.0), reads as fast
+        write_parquet(staged.persons, laid_out(tables.persons), compression="lz4")
         return staged
 
     def read_persons(self) -> pl.DataFrame:

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -48,10 +49,13 @@ def write_text(target: Path, text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
 
 
-def write_parquet(target: Path, frame: pl.DataFrame) -> None:
-    """Replace ``target`` with ``frame`` as Parquet atomically."""
+def write_parquet(
+    target: Path, frame: pl.DataFrame, compression: Literal["zstd", "lz4"] = "zstd"
+) -> None:
+    """Replace ``target`` with ``frame`` as Parquet atomically (``lz4``: faster to write and
+    read, larger; for a file a run reads back itself)."""
     with _temporary_beside(target) as temporary:
-        frame.write_parquet(temporary, compression="zstd", statistics=True)
+        frame.write_parquet(temporary, compression=compression, statistics=True)
         fsync_path(temporary)
         temporary.replace(target)
     fsync_path(target.parent)

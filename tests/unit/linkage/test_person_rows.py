@@ -10,9 +10,12 @@ import numpy as np
 import polars as pl
 import pytest
 
+from flows.linking import LinkInput
+from linkage.bench import SynthStore
 from linkage.person_file import POSITION, PersonFile, laid_out, word_column
 from linkage.person_rows import PersonRows, filter_words
 from pseudonymise import bloom
+from radar.intake.merge import IntakeTables
 
 
 @pytest.fixture
@@ -114,3 +117,20 @@ def test_rows_taken_before_are_not_read_again(
     assert read == [first.size, np.setdiff1d(second, first).size]
     with pytest.raises(AssertionError, match="ascend"):
         stored.take(first[::-1])
+
+
+def test_the_link_flow_stages_the_persons_as_a_link_file(
+    small_synth: SynthStore, tmp_path: Path
+) -> None:
+    """The run writes the persons it links as a link file and reads back the same table."""
+    persons = small_synth.persons
+    tables = IntakeTables(
+        small_synth.signals, persons, pl.DataFrame(), pl.DataFrame(), pl.DataFrame()
+    )
+    staged = LinkInput.write(tables, tmp_path)
+    stored = PersonFile(staged.persons)
+    filters = {c for c, dtype in persons.schema.items() if isinstance(dtype, pl.Array)}
+    assert filters and set(stored.filters) == filters
+    assert staged.read_persons().equals(persons)
+    staged.remove()
+    assert not staged.persons.exists() and not staged.signals.exists()
