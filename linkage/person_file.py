@@ -5,14 +5,14 @@ the blocking keys of every row, then every column of the neighbourhood's rows, t
 closure's. In the table as the store keeps it, two things make those reads slow:
 
 - the Bloom filters are ``Array(UInt64, words)`` columns, which Parquet stores as nested
-  lists: decoding one of six million rows takes about 0.6 s, and hashing it as an array about
-  as long again (five filters: 5.6 of a day's 8 s hash pass);
+  lists: decoding one such column of six million rows takes about 0.6-0.8 s, and hashing it
+  as an array about as long again (five filters: 5.6 of a day's 8 s hash pass);
 - a read of some rows by position can filter only on a row index counted while reading,
   so every column of every row is decoded before the filter drops most of them.
 
 The link file (``laid_out``) stores each filter as one ``UInt64`` column per word
 (``word_column``), and each row's position as a column of its own (``POSITION``). Flat
-words decode about four times faster and hash with plain integer arithmetic
+words decode about three times faster and hash with plain integer arithmetic
 (``PersonRows.filter_words``); a filter on a stored column lets Parquet's reader decode the
 other columns of the selected rows only. ``PersonFile.scan`` gives the table exactly as it
 was laid out: every other column as it is, each filter put together again (null where its
