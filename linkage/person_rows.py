@@ -26,7 +26,7 @@ U64 = npt.NDArray[np.uint64]
 _MANY = 8
 
 
-def filter_words(filters: pl.Series) -> U64:
+def word_matrix(filters: pl.Series) -> U64:
     """(words, rows): each word of every filter, contiguous per word (null filters all zero).
     Filled a chunk at a time (a streaming read gives several), so the filters are copied once
     and at most one chunk more: at national scale the difference between a few hundred MB and
@@ -77,9 +77,9 @@ class PersonRows:
         """(words, rows): the filters of ``column`` at the positions ``rows`` (ascending),
         contiguous per word, null filters all zero."""
         if isinstance(self._persons, pl.DataFrame):
-            return filter_words(self._persons.get_column(column)[pl.Series(rows)])
+            return word_matrix(self._persons.get_column(column)[pl.Series(rows)])
         if self._file is None:
-            return filter_words(self._read(self._persons.select(column), rows).get_column(column))
+            return word_matrix(self._read(self._persons.select(column), rows).get_column(column))
         names = [word_column(column, i) for i in range(self._file.filters[column])]
         read = self._read(self._file.raw().select(POSITION, *names), rows)
         words = np.empty((len(names), read.height), dtype=np.uint64)

@@ -13,7 +13,7 @@ import pytest
 from flows.linking import LinkInput
 from linkage.bench import SynthStore
 from linkage.person_file import POSITION, PersonFile, laid_out, word_column
-from linkage.person_rows import PersonRows, filter_words
+from linkage.person_rows import PersonRows, word_matrix
 from pseudonymise import bloom
 from radar.intake.merge import IntakeTables
 
@@ -87,11 +87,11 @@ def test_stored_rows_equal_the_table_in_memory(
         assert form.take(rows).equals(table[rows]), name
 
 
-def test_filter_words_are_contiguous_per_word_across_chunks() -> None:
+def test_a_word_matrix_is_contiguous_per_word_across_chunks() -> None:
     filters = pl.Series(np.arange(24, dtype=np.uint64).reshape(6, 4)).cast(pl.Array(pl.UInt64, 4))
     chunked = pl.concat([filters[:2], filters[2:]], rechunk=False)
     assert chunked.n_chunks() == 2
-    words = filter_words(chunked)
+    words = word_matrix(chunked)
     assert words.shape == (4, 6) and words[1].flags["C_CONTIGUOUS"]
     assert words[:, 3].tolist() == [12, 13, 14, 15]
 
